@@ -1,0 +1,131 @@
+#include "strata/core/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace strata {
+namespace {
+
+struct ServerCfg {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  double ratio = 0.5;
+  bool tls = false;
+  std::chrono::milliseconds timeout{5000};
+  std::vector<std::string> tags;
+};
+
+Status ParseServer(const ConfigNode& root, ServerCfg* cfg) {
+  STRATA_ASSIGN_OR_RETURN(ConfigNode s, root.Child("server"));
+  STRATA_RETURN_IF_ERROR(s.CheckKeys({"host", "port", "ratio", "tls", "timeout", "tags"}));
+  STRATA_RETURN_IF_ERROR(s.Require("host", &cfg->host));
+  STRATA_RETURN_IF_ERROR(s.GetInRange("port", &cfg->port, 0, 65535));
+  STRATA_RETURN_IF_ERROR(s.GetInRange("ratio", &cfg->ratio, 0.0, 1.0));
+  STRATA_RETURN_IF_ERROR(s.Get("tls", &cfg->tls));
+  STRATA_RETURN_IF_ERROR(s.Get("timeout", &cfg->timeout));
+  STRATA_RETURN_IF_ERROR(s.Get("tags", &cfg->tags));
+  return Status::Ok();
+}
+
+TEST(ConfigTest, ParsesTypedValuesAndKeepsDefaults) {
+  auto root = ConfigNode::Parse(
+      "server:\n  host: 0.0.0.0\n  port: 9000\n  timeout: 250ms\n  tags: [a, b]\n", "t.yaml");
+  ASSERT_TRUE(root.ok()) << root.status();
+  ServerCfg cfg;
+  ASSERT_TRUE(ParseServer(*root, &cfg).ok());
+  EXPECT_EQ(cfg.host, "0.0.0.0");
+  EXPECT_EQ(cfg.port, 9000);
+  EXPECT_DOUBLE_EQ(cfg.ratio, 0.5);  // default kept
+  EXPECT_FALSE(cfg.tls);
+  EXPECT_EQ(cfg.timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(cfg.tags, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ConfigTest, MissingRequiredKeyNamesFileKeyAndLine) {
+  auto root = ConfigNode::Parse("server:\n  port: 1\n", "svc.yaml");
+  ASSERT_TRUE(root.ok());
+  ServerCfg cfg;
+  Status s = ParseServer(*root, &cfg);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("svc.yaml:"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("'server.host'"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("missing required key"), std::string::npos) << s;
+}
+
+TEST(ConfigTest, WrongTypeNamesLine) {
+  auto root = ConfigNode::Parse("server:\n  host: h\n  # comment\n  port: abc\n", "svc.yaml");
+  ASSERT_TRUE(root.ok());
+  ServerCfg cfg;
+  Status s = ParseServer(*root, &cfg);
+  EXPECT_EQ(s.message(), "svc.yaml:4: key 'server.port': expected an integer, got 'abc'");
+  EXPECT_EQ(cfg.port, 8080);  // untouched on error
+}
+
+TEST(ConfigTest, OutOfRangeAndNonFinite) {
+  ServerCfg cfg;
+  auto r1 = ConfigNode::Parse("server:\n  host: h\n  port: 70000\n", "a.yaml");
+  EXPECT_NE(ParseServer(*r1, &cfg).message().find("out of range [0, 65535]"), std::string::npos);
+  auto r2 = ConfigNode::Parse("server:\n  host: h\n  ratio: .nan\n", "a.yaml");
+  EXPECT_NE(ParseServer(*r2, &cfg).message().find("finite"), std::string::npos);
+  auto r3 = ConfigNode::Parse("server:\n  host: h\n  timeout: 5 parsecs\n", "a.yaml");
+  EXPECT_NE(ParseServer(*r3, &cfg).message().find("unknown duration unit"), std::string::npos);
+}
+
+TEST(ConfigTest, UnknownKeyIsATypo) {
+  auto root = ConfigNode::Parse("server:\n  host: h\n  prot: 1\n", "a.yaml");
+  ServerCfg cfg;
+  Status s = ParseServer(*root, &cfg);
+  EXPECT_NE(s.message().find("a.yaml:3: unknown key 'server.prot'"), std::string::npos) << s;
+}
+
+TEST(ConfigTest, MalformedYamlReportsLine) {
+  auto root = ConfigNode::Parse("server:\n  host: [unclosed\n  port: 1\n", "bad.yaml");
+  ASSERT_FALSE(root.ok());
+  EXPECT_NE(root.status().message().find("bad.yaml:"), std::string::npos);
+  EXPECT_NE(root.status().message().find("malformed YAML"), std::string::npos);
+  auto scalar = ConfigNode::Parse("just a string", "s.yaml");
+  EXPECT_FALSE(scalar.ok());
+}
+
+TEST(ConfigTest, MissingFileIsNotFound) {
+  auto r = ConfigNode::LoadFile("/nonexistent/strata.yaml");
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+}
+
+TEST(ConfigTest, LoadsFileAndWalksSequences) {
+  auto path = std::filesystem::temp_directory_path() / "strata_config_test.yaml";
+  std::ofstream(path) << "cameras:\n  - name: front\n    fps: 10\n  - name: back\n    fps: x\n";
+  auto root = ConfigNode::LoadFile(path.string());
+  ASSERT_TRUE(root.ok()) << root.status();
+  auto cams = root->Child("cameras");
+  ASSERT_TRUE(cams.ok());
+  auto items = cams->Items();
+  ASSERT_EQ(items.size(), 2u);
+  std::string name;
+  int fps = 0;
+  ASSERT_TRUE(items[0].Get("name", &name).ok());
+  ASSERT_TRUE(items[0].Get("fps", &fps).ok());
+  EXPECT_EQ(name, "front");
+  EXPECT_EQ(fps, 10);
+  Status s = items[1].Get("fps", &fps);
+  EXPECT_NE(s.message().find(":5: key 'cameras[1].fps'"), std::string::npos) << s;
+  std::filesystem::remove(path);
+}
+
+TEST(ConfigTest, EnumAndDurations) {
+  auto root = ConfigNode::Parse("mode: fast\nevery: 2m\n", "e.yaml");
+  std::string mode = "slow";
+  EXPECT_FALSE(root->GetEnum("mode", &mode, {"slow", "medium"}).ok());
+  EXPECT_TRUE(root->GetEnum("mode", &mode, {"slow", "fast"}).ok());
+  EXPECT_EQ(mode, "fast");
+  EXPECT_EQ(*ParseDuration("1.5s"), std::chrono::milliseconds(1500));
+  EXPECT_EQ(*ParseDuration("3"), std::chrono::milliseconds(3000));
+  EXPECT_EQ(*ParseDuration("1h"), std::chrono::hours(1));
+  EXPECT_FALSE(ParseDuration("-1s").ok());
+  EXPECT_FALSE(ParseDuration("soon").ok());
+}
+
+}  // namespace
+}  // namespace strata
