@@ -1,0 +1,242 @@
+#include "strata/transport/mqtt.h"
+
+#include <mqtt/async_client.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "strata/transport/link_meter.h"
+
+namespace strata::mqtt {
+
+bool TopicMatches(std::string_view filter, std::string_view topic) {
+  size_t f = 0, t = 0;
+  while (f < filter.size()) {
+    size_t fe = filter.find('/', f);
+    if (fe == std::string_view::npos) fe = filter.size();
+    std::string_view level = filter.substr(f, fe - f);
+    if (level == "#") return true;
+    if (t > topic.size()) return false;
+    size_t te = topic.find('/', t);
+    if (te == std::string_view::npos) te = topic.size();
+    if (level != "+" && level != topic.substr(t, te - t)) return false;
+    f = fe + 1;
+    t = te + 1;
+    if (fe == filter.size()) return te == topic.size();
+  }
+  return t > topic.size();
+}
+
+struct MqttClient::Impl : public virtual ::mqtt::callback {
+  Config config;
+  std::unique_ptr<::mqtt::async_client> client;
+  ::mqtt::connect_options options;
+
+  std::mutex mu;  // guards everything below
+  std::condition_variable cv, space_cv;
+  std::deque<std::function<void()>> tasks;
+  std::vector<std::pair<std::string, std::pair<int, MessageHandler>>> subs;
+  bool stopping = false;
+  std::thread dispatcher;
+  std::atomic<int> connects{0};
+  std::atomic<bool> is_up{false};
+
+  void Post(std::function<void()> task, bool bounded) {
+    std::unique_lock lock(mu);
+    if (bounded)
+      space_cv.wait(lock, [&] { return tasks.size() < config.max_pending_messages || stopping; });
+    if (stopping) return;
+    tasks.push_back(std::move(task));
+    cv.notify_one();
+  }
+
+  void Loop() {
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stopping || !tasks.empty(); });
+        if (stopping) return;
+        task = std::move(tasks.front());
+        tasks.pop_front();
+        space_cv.notify_one();
+      }
+      task();
+    }
+  }
+
+  void Resubscribe() {
+    std::vector<std::pair<std::string, int>> filters;
+    {
+      std::lock_guard lock(mu);
+      for (auto& [f, qh] : subs) filters.emplace_back(f, qh.first);
+    }
+    for (auto& [f, qos] : filters) {
+      try {
+        client->subscribe(f, qos)->wait_for(config.op_timeout);
+      } catch (const ::mqtt::exception& e) {
+        spdlog::warn("mqtt {}: resubscribe to '{}' failed: {}", config.client_id, f, e.what());
+      }
+    }
+  }
+
+  // paho callbacks: never call the client from here; hand work to the dispatcher.
+  void connected(const std::string&) override {
+    connected_flag(true);
+    connects++;
+    Post([this] { Resubscribe(); }, false);
+  }
+  void connection_lost(const std::string& cause) override {
+    connected_flag(false);
+    spdlog::warn("mqtt {}: connection lost{}{}", config.client_id, cause.empty() ? "" : ": ",
+                 cause);
+  }
+  void message_arrived(::mqtt::const_message_ptr msg) override {
+    Message m{msg->get_topic(), msg->to_string(), msg->get_qos(), msg->is_retained()};
+    Post(
+        [this, m = std::move(m)] {
+          std::vector<MessageHandler> handlers;
+          {
+            std::lock_guard lock(mu);
+            for (auto& [f, qh] : subs)
+              if (TopicMatches(f, m.topic)) handlers.push_back(qh.second);
+          }
+          for (auto& h : handlers) {
+            try {
+              h(m);
+            } catch (const std::exception& e) {
+              spdlog::error("mqtt handler for '{}' threw: {}", m.topic, e.what());
+            }
+          }
+        },
+        true);
+  }
+  void connected_flag(bool v) { is_up = v; }
+};
+
+MqttClient::MqttClient() : impl_(std::make_unique<Impl>()) {}
+
+MqttClient::~MqttClient() {
+  Disconnect();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  impl_->space_cv.notify_all();
+  if (impl_->dispatcher.joinable()) impl_->dispatcher.join();
+}
+
+Result<std::unique_ptr<MqttClient>> MqttClient::Create(const Config& config) {
+  if (config.uri.rfind("tcp://", 0) != 0 && config.uri.rfind("ssl://", 0) != 0 &&
+      config.uri.rfind("mqtt://", 0) != 0 && config.uri.rfind("mqtts://", 0) != 0)
+    return InvalidArgumentError("MQTT uri must start with tcp:// or ssl://, got '" + config.uri +
+                                "'");
+  if (config.reconnect_min_s < 1 || config.reconnect_max_s < config.reconnect_min_s)
+    return InvalidArgumentError("reconnect backoff must satisfy 1 <= min <= max seconds");
+  std::unique_ptr<MqttClient> c(new MqttClient());
+  Impl& impl = *c->impl_;
+  impl.config = config;
+  if (impl.config.client_id.empty()) {
+    std::random_device rd;
+    impl.config.client_id = "strata-" + std::to_string(rd()) + std::to_string(rd());
+  }
+  try {
+    impl.client = std::make_unique<::mqtt::async_client>(impl.config.uri, impl.config.client_id);
+  } catch (const ::mqtt::exception& e) {
+    return InvalidArgumentError("cannot create MQTT client for '" + config.uri + "': " + e.what());
+  }
+  auto b = ::mqtt::connect_options_builder()
+               .clean_session(config.clean_session)
+               .keep_alive_interval(std::chrono::seconds(config.keep_alive_s))
+               .connect_timeout(std::chrono::milliseconds(config.op_timeout))
+               .automatic_reconnect(std::chrono::seconds(config.reconnect_min_s),
+                                    std::chrono::seconds(config.reconnect_max_s));
+  if (!config.username.empty()) b.user_name(config.username).password(config.password);
+  if (!config.will_topic.empty())
+    b.will(::mqtt::message(config.will_topic, config.will_payload, 1, config.will_retained));
+  impl.options = b.finalize();
+  impl.client->set_callback(impl);
+  impl.dispatcher = std::thread([&impl] { impl.Loop(); });
+  return c;
+}
+
+Status MqttClient::Connect(std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  auto backoff = std::chrono::milliseconds(100);
+  std::string last;
+  while (true) {
+    try {
+      auto tok = impl_->client->connect(impl_->options);
+      if (tok->wait_for(impl_->config.op_timeout)) return Status::Ok();
+      last = "timed out";
+    } catch (const ::mqtt::exception& e) {
+      last = e.what();
+      if (e.get_reason_code() == 4 || e.get_reason_code() == 5 ||
+          e.get_return_code() == 4 || e.get_return_code() == 5)
+        return UnauthenticatedError("MQTT broker " + impl_->config.uri +
+                                    " refused the credentials");
+    }
+    if (std::chrono::steady_clock::now() + backoff > until) break;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+  return UnavailableError("cannot connect to MQTT broker " + impl_->config.uri + ": " + last);
+}
+
+Status MqttClient::Publish(const std::string& topic, const std::string& payload, int qos,
+                           bool retained) {
+  if (qos < 0 || qos > 1) return InvalidArgumentError("QoS must be 0 or 1");
+  if (topic.empty() || topic.find_first_of("+#") != std::string::npos)
+    return InvalidArgumentError("invalid publish topic '" + topic + "'");
+  if (!impl_->is_up) return UnavailableError("MQTT client is not connected");
+  auto start = std::chrono::steady_clock::now();
+  try {
+    auto tok = impl_->client->publish(topic, payload.data(), payload.size(), qos, retained);
+    if (qos > 0 && !tok->wait_for(impl_->config.op_timeout))
+      return DeadlineExceededError("no PUBACK for '" + topic + "' within timeout");
+  } catch (const ::mqtt::exception& e) {
+    return UnavailableError("publish to '" + topic + "' failed: " + e.what());
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  LinkMeter::Global().Record(impl_->config.link_src, impl_->config.link_dst, payload, secs);
+  return Status::Ok();
+}
+
+Status MqttClient::Subscribe(const std::string& filter, int qos, MessageHandler handler) {
+  if (qos < 0 || qos > 1) return InvalidArgumentError("QoS must be 0 or 1");
+  if (filter.empty()) return InvalidArgumentError("empty subscription filter");
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->subs.emplace_back(filter, std::make_pair(qos, std::move(handler)));
+  }
+  if (!impl_->is_up) return Status::Ok();  // sent on the next connect
+  try {
+    if (!impl_->client->subscribe(filter, qos)->wait_for(impl_->config.op_timeout))
+      return DeadlineExceededError("no SUBACK for '" + filter + "'");
+  } catch (const ::mqtt::exception& e) {
+    return UnavailableError("subscribe to '" + filter + "' failed: " + e.what());
+  }
+  return Status::Ok();
+}
+
+bool MqttClient::IsConnected() const { return impl_->is_up; }
+int MqttClient::ConnectCount() const { return impl_->connects; }
+
+void MqttClient::Disconnect() {
+  if (!impl_->client) return;
+  try {
+    if (impl_->client->is_connected())
+      impl_->client->disconnect()->wait_for(impl_->config.op_timeout);
+  } catch (const ::mqtt::exception&) {
+  }
+  impl_->is_up = false;
+}
+
+}  // namespace strata::mqtt
