@@ -231,12 +231,15 @@ Status ConfigNode::GetEnum(std::string_view key, std::string* out,
 }
 
 Result<ConfigNode> ConfigNode::Child(std::string_view key) const {
-  YAML::Node child;
-  if (impl_->node.IsMap()) child = impl_->node[std::string(key)];
-  if (child.IsDefined() && !child.IsNull() && child.IsScalar())
+  // A missing key yields a yaml-cpp "zombie" node, which must not be assigned to or queried.
+  if (!Has(key)) {
+    return ConfigNode(std::make_shared<Impl>(
+        Impl{YAML::Node(YAML::NodeType::Null), impl_->source, JoinPath(impl_->path, key)}));
+  }
+  YAML::Node child = impl_->node[std::string(key)];  // copy-construct: never assign zombies
+  if (child.IsScalar())
     return InvalidArgumentError(Where(key) + ": expected a mapping or list, got '" +
                                 child.Scalar() + "'");
-  if (!child.IsDefined()) child = YAML::Node(YAML::NodeType::Null);
   return ConfigNode(
       std::make_shared<Impl>(Impl{child, impl_->source, JoinPath(impl_->path, key)}));
 }

@@ -114,6 +114,24 @@ TEST(ConfigTest, LoadsFileAndWalksSequences) {
   std::filesystem::remove(path);
 }
 
+TEST(ConfigTest, MissingSectionsGiveNullNodesAndKeepDefaults) {
+  auto root = ConfigNode::Parse("", "empty.yaml");
+  ASSERT_TRUE(root.ok());
+  auto server = root->Child("server");
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_TRUE(server->IsNull());
+  auto auth = server->Child("auth");  // a child of a missing section is also null
+  ASSERT_TRUE(auth.ok());
+  EXPECT_TRUE(auth->IsNull());
+  EXPECT_TRUE(auth->CheckKeys({"enabled"}).ok());
+  bool enabled = true;
+  EXPECT_TRUE(auth->Get("enabled", &enabled).ok());
+  EXPECT_TRUE(enabled);
+  EXPECT_EQ(auth->path(), "server.auth");
+  auto scalar = ConfigNode::Parse("server: 3\n", "s.yaml");
+  EXPECT_FALSE(scalar->Child("server").ok());
+}
+
 TEST(ConfigTest, EnumAndDurations) {
   auto root = ConfigNode::Parse("mode: fast\nevery: 2m\n", "e.yaml");
   std::string mode = "slow";

@@ -135,3 +135,85 @@ Result<TlsFiles> MakeSelfSignedCert(const std::string& dir) {
 }
 
 }  // namespace strata::testing
+
+namespace strata::testing {
+
+Result<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::string>& argv,
+                                                      const std::vector<std::string>& env) {
+  if (argv.empty()) return InvalidArgumentError("empty argv");
+  if (access(argv[0].c_str(), X_OK) != 0)
+    return UnavailableError("not executable: " + argv[0]);
+  std::unique_ptr<Subprocess> p(new Subprocess());
+  std::string out = p->dir_.File("stdout"), err = p->dir_.File("stderr");
+  pid_t pid = fork();
+  if (pid < 0) return UnavailableError("fork failed");
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    freopen(out.c_str(), "w", stdout);
+    freopen(err.c_str(), "w", stderr);
+    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  p->pid_ = pid;
+  return p;
+}
+
+Subprocess::~Subprocess() {
+  if (pid_ > 0 && exit_code_ < 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+void Subprocess::Signal(int sig) {
+  if (pid_ > 0 && exit_code_ < 0) kill(pid_, sig);
+}
+
+Result<int> Subprocess::Wait(std::chrono::milliseconds timeout) {
+  if (exit_code_ >= 0) return exit_code_;
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_code_;
+    }
+    if (std::chrono::steady_clock::now() > until)
+      return DeadlineExceededError("process " + std::to_string(pid_) + " still running");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+static std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string Subprocess::Stdout() const { return ReadAll(dir_.File("stdout")); }
+std::string Subprocess::Stderr() const { return ReadAll(dir_.File("stderr")); }
+
+Result<RunResult> Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  STRATA_ASSIGN_OR_RETURN(auto p, Subprocess::Start(argv));
+  STRATA_ASSIGN_OR_RETURN(int code, p->Wait(timeout));
+  return RunResult{code, p->Stdout(), p->Stderr()};
+}
+
+Result<int> WaitForPortFile(const std::string& path, std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    std::ifstream in(path);
+    int port = 0;
+    if (in >> port && port > 0) return port;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return DeadlineExceededError("no port written to " + path);
+}
+
+}  // namespace strata::testing

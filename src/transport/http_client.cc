@@ -72,6 +72,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(const ClientConfig& confi
   cl.set_read_timeout(secs(config.read_timeout), usecs(config.read_timeout));
   cl.set_write_timeout(secs(config.write_timeout), usecs(config.write_timeout));
   cl.set_keep_alive(true);
+  cl.set_tcp_nodelay(true);
   if (!config.token.empty()) cl.set_bearer_token_auth(config.token.c_str());
   if (!config.ca_file.empty()) cl.set_ca_cert_path(config.ca_file.c_str());
   cl.enable_server_certificate_verification(config.verify_tls);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "strata/core/status.h"
 
@@ -68,5 +69,43 @@ struct TlsFiles {
 
 // Generates a self-signed certificate for 127.0.0.1/localhost with the openssl CLI into `dir`.
 Result<TlsFiles> MakeSelfSignedCert(const std::string& dir);
+
+}  // namespace strata::testing
+
+namespace strata::testing {
+
+// A child process with stdout and stderr captured to files; killed (SIGKILL) on destruction if
+// still running.
+class Subprocess {
+ public:
+  // Starts argv[0] (a path) with argv; Unavailable when it cannot be started.
+  static Result<std::unique_ptr<Subprocess>> Start(const std::vector<std::string>& argv,
+                                                   const std::vector<std::string>& env = {});
+  ~Subprocess();
+  pid_t pid() const { return pid_; }
+  void Signal(int sig);
+  // Waits for exit up to `timeout`; returns the exit code (128+signal when killed), or
+  // DeadlineExceeded.
+  Result<int> Wait(std::chrono::milliseconds timeout);
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+ private:
+  Subprocess() = default;
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+};
+
+// Runs a command to completion (bounded by `timeout`), capturing output.
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+Result<RunResult> Run(const std::vector<std::string>& argv,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Reads an integer port from `path` once it exists (written by a service's --port-file).
+Result<int> WaitForPortFile(const std::string& path, std::chrono::milliseconds timeout);
 
 }  // namespace strata::testing
