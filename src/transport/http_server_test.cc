@@ -90,6 +90,8 @@ TEST_F(HttpServerTest, MalformedJsonIs400Problem) {
   ExpectProblem(*client_->Post("/api/v1/echo", "{\"a\": [1, 2", "application/json"), 400,
                 "malformed JSON");
   ExpectProblem(*client_->Post("/api/v1/echo", "", "application/json"), 400, "empty");
+  ExpectProblem(*client_->Post("/api/v1/echo", "{\"x\": 1e999}", "application/json"), 400,
+                "number overflow");
 }
 
 TEST_F(HttpServerTest, WrongContentTypeIs415) {

@@ -104,6 +104,8 @@ Result<nlohmann::json> ParseJsonBody(const Request& req) {
   } catch (const nlohmann::json::parse_error& e) {
     return InvalidArgumentError("malformed JSON at byte " + std::to_string(e.byte) + ": " +
                                 std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
+  } catch (const nlohmann::json::exception& e) {  // e.g. number overflow (1e999)
+    return InvalidArgumentError(std::string("malformed JSON: ") + e.what());
   }
 }
 
