@@ -1,0 +1,66 @@
+#include "segment_config.h"
+
+#include <spdlog/spdlog.h>
+
+namespace strata::embedded {
+extern const std::string_view segment_openapi;
+}
+
+namespace strata::segment_service {
+
+std::string_view OpenApi() { return embedded::segment_openapi; }
+
+Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out) {
+  STRATA_RETURN_IF_ERROR(root.CheckKeys({"server", "segment", "mqtt"}));
+  STRATA_RETURN_IF_ERROR(ParseServerConfig(root, args, &out->server));
+  out->service.data_dir = args.data_dir;
+  STRATA_ASSIGN_OR_RETURN(ConfigNode seg, root.Child("segment"));
+  STRATA_RETURN_IF_ERROR(seg.CheckKeys({"node", "max_batch_lines", "snapshot_every_events",
+                                        "half_life_days", "k_init", "k_min", "k_max", "seed"}));
+  Config& c = out->service;
+  STRATA_RETURN_IF_ERROR(seg.Get("node", &c.node));
+  int max_lines = static_cast<int>(c.max_batch_lines);
+  STRATA_RETURN_IF_ERROR(seg.GetInRange("max_batch_lines", &max_lines, 1, 10'000'000));
+  c.max_batch_lines = static_cast<size_t>(max_lines);
+  STRATA_RETURN_IF_ERROR(seg.Get("snapshot_every_events", &c.snapshot_every_events));
+  STRATA_RETURN_IF_ERROR(seg.GetInRange("half_life_days", &c.segmenter.profiles.half_life_days, 0.01, 3650.0));
+  STRATA_RETURN_IF_ERROR(seg.GetInRange("k_init", &c.segmenter.clustering.k_init, 1, 1024));
+  STRATA_RETURN_IF_ERROR(seg.GetInRange("k_min", &c.segmenter.clustering.k_min, 1, 1024));
+  STRATA_RETURN_IF_ERROR(seg.GetInRange("k_max", &c.segmenter.clustering.k_max, 1, 1024));
+  int64_t seed = static_cast<int64_t>(c.segmenter.seed);
+  STRATA_RETURN_IF_ERROR(seg.Get("seed", &seed));
+  c.segmenter.seed = static_cast<uint64_t>(seed);
+  c.segmenter.clustering.seed = static_cast<uint64_t>(seed);
+  STRATA_ASSIGN_OR_RETURN(ConfigNode mq, root.Child("mqtt"));
+  STRATA_RETURN_IF_ERROR(mq.CheckKeys({"uri"}));
+  STRATA_RETURN_IF_ERROR(mq.Get("uri", &out->mqtt_uri));
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<mqtt::MqttClient>> ConnectBus(const Options& opts, SegmentService& service) {
+  const std::string node = opts.service.node;
+  STRATA_ASSIGN_OR_RETURN(auto bus, mqtt::MqttClient::Create({.uri = opts.mqtt_uri,
+                                                              .client_id = "strata-segment-" + node,
+                                                              .clean_session = false,
+                                                              .will_topic = "strata/node/" + node + "/availability",
+                                                              .link_src = node}));
+  mqtt::MqttClient* raw = bus.get();
+  service.SetChangeSink([raw, node](const nlohmann::json& change) {
+    Status s = raw->Publish("strata/seg/" + node + "/changes", change.dump(), 1, false);
+    if (!s.ok()) spdlog::warn("segment change not published: {}", s.message());
+  });
+  STRATA_RETURN_IF_ERROR(bus->Subscribe(
+      "strata/seg/" + node + "/events", 1, [&service](const mqtt::Message& m) {
+        codec::EventBatch batch = codec::DecodeEventsNdjson(m.payload, 100000);
+        auto r = service.Ingest(batch);
+        if (!r.ok()) spdlog::error("MQTT events not ingested: {}", r.status().message());
+        else if (!batch.errors.empty())
+          spdlog::warn("MQTT events: {} line(s) rejected, first: line {}: {}", batch.errors.size(),
+                       batch.errors[0].line, batch.errors[0].reason);
+      }));
+  STRATA_RETURN_IF_ERROR(bus->Connect(std::chrono::seconds(10)));
+  (void)bus->Publish("strata/node/" + node + "/availability", "online", 1, true);
+  return bus;
+}
+
+}  // namespace strata::segment_service

@@ -1,0 +1,31 @@
+// Config parsing and MQTT wiring for strata-segment (kept out of main.cc so tests reuse them).
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "segment_service.h"
+#include "strata/core/config.h"
+#include "strata/transport/mqtt.h"
+#include "strata/transport/service.h"
+
+namespace strata::segment_service {
+
+struct Options {
+  http::ServerConfig server;
+  Config service;
+  std::string mqtt_uri;  // empty = no MQTT
+};
+
+// Reads `server:`, `segment:` (node, max_batch_lines, snapshot_every_events, half_life_days,
+// k_init, k_min, k_max, seed) and `mqtt:` (uri). Errors name file, key and line.
+Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out);
+
+// Subscribes to strata/seg/<node>/events (QoS 1; NDJSON or one JSON per message) and publishes
+// segment changes on strata/seg/<node>/changes. Events are acknowledged to the broker on receipt;
+// durability starts when Ingest commits them (see docs/services/segment.md).
+Result<std::unique_ptr<mqtt::MqttClient>> ConnectBus(const Options& opts, SegmentService& service);
+
+std::string_view OpenApi();
+
+}  // namespace strata::segment_service
