@@ -1,6 +1,9 @@
 // strata-segment's HTTP API against a real server on port 0 and real SQLite files.
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <thread>
+
 #include "segment_config.h"
 #include "strata/segment/generator.h"
 #include "strata/segment/quantized_model.h"
@@ -143,6 +146,64 @@ TEST_F(SegmentServiceTest, AcknowledgedEventsSurviveARestart) {
   EXPECT_EQ(service_->customers(), before);
   std::string customer = segment::Generator::Create({.customers = 300, .k = 4, .seed = 9})->CustomerId(1);
   EXPECT_NE(client_->Get("/api/v1/customers/" + customer)->status, 404);
+}
+
+TEST(SegmentMqttTest, EventsInOverMqttAndChangesOut) {
+  auto broker = testing::MosquittoBroker::Start();
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  testing::TempDir dir;
+  Options opts;
+  opts.mqtt_uri = (*broker)->uri();
+  opts.service = {.node = "edge-mqtt", .data_dir = dir.path()};
+  opts.service.segmenter.clustering.warmup_points = 512;
+  auto service = SegmentService::Create(opts.service);
+  ASSERT_TRUE(service.ok()) << service.status();
+  auto bus = ConnectBus(opts, **service);
+  ASSERT_TRUE(bus.ok()) << bus.status();
+
+  std::mutex mu;
+  std::vector<json> changes;
+  auto watcher = mqtt::MqttClient::Create({.uri = (*broker)->uri(), .client_id = "watcher"});
+  ASSERT_TRUE((*watcher)->Subscribe("strata/seg/edge-mqtt/changes", 1, [&](const mqtt::Message& m) {
+    std::lock_guard lock(mu);
+    changes.push_back(json::parse(m.payload));
+  }).ok());
+  ASSERT_TRUE((*watcher)->Connect(std::chrono::seconds(5)).ok());
+  auto pub = mqtt::MqttClient::Create({.uri = (*broker)->uri(), .client_id = "till"});
+  ASSERT_TRUE((*pub)->Connect(std::chrono::seconds(5)).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // subscriptions settle
+
+  // 4000 events in NDJSON messages of 500 lines, plus one message with a bad line.
+  std::string all = NdjsonFromGenerator(200, 4000, 5);
+  size_t pos = 0;
+  int64_t lines = 0;
+  while (pos < all.size()) {
+    size_t end = pos;
+    for (int i = 0; i < 500 && end < all.size(); ++i) end = all.find('\n', end) + 1;
+    ASSERT_TRUE((*pub)->Publish("strata/seg/edge-mqtt/events", all.substr(pos, end - pos), 1).ok());
+    lines += 500;
+    pos = end;
+  }
+  ASSERT_TRUE((*pub)->Publish("strata/seg/edge-mqtt/events", "{broken\n", 1).ok());
+  int64_t expected = segment::Generator::Create({.customers = 200, .events = 4000, .k = 4, .seed = 5})
+                         .value().customers();
+  bool ingested = false, changed = false;
+  for (int i = 0; i < 500 && !(ingested && changed); ++i) {  // bounded: at most 10 s
+    ingested = (*service)->customers() > 0;
+    {
+      std::lock_guard lock(mu);
+      changed = !changes.empty();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(ingested);
+  EXPECT_LE((*service)->customers(), expected);
+  EXPECT_GT((*service)->customers(), expected * 9 / 10);
+  ASSERT_TRUE(changed) << "no segment change published on strata/seg/edge-mqtt/changes";
+  std::lock_guard lock(mu);
+  EXPECT_EQ(changes[0]["node"], "edge-mqtt");
+  EXPECT_FALSE(changes[0]["changes"].empty());
+  EXPECT_EQ(changes[0]["changes"][0]["kind"], "seeded");
 }
 
 TEST(SegmentConfigTest, ParsesAndRejectsWithLines) {
