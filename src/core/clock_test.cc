@@ -55,3 +55,14 @@ TEST(ClockTest, RejectsMalformedTimes) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+TEST(ClockTest, DaysFromCivil) {
+  EXPECT_EQ(DaysFromCivil(1970, 1, 1), 0);
+  EXPECT_EQ(DaysFromCivil(2000, 3, 1), 11017);
+  EXPECT_EQ(DaysFromCivil(1969, 12, 31), -1);
+  EXPECT_EQ(DaysFromCivil(2024, 2, 29) * 86400, 1709164800);
+}
+}  // namespace
+}  // namespace strata

@@ -51,6 +51,8 @@ class ManualClock : public Clock {
 };
 
 WallTime FromUnixSeconds(double seconds);
+// Days since 1970-01-01 for a proleptic Gregorian date (month 1-12, day 1-31; not validated).
+int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 double ToUnixSeconds(WallTime t);
 // RFC 3339 UTC with milliseconds: "2026-11-24T05:13:46.123Z".
 std::string FormatRfc3339(WallTime t);
