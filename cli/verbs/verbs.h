@@ -19,11 +19,15 @@ struct Context {
 void RegisterVersion(CLI::App& app, Context& ctx);
 void RegisterHealth(CLI::App& app, Context& ctx);
 void RegisterConfig(CLI::App& app, Context& ctx);
+void RegisterSegment(CLI::App& app, Context& ctx);  // segment.cc (+ segment_*.cc, svg.cc)
 
 inline void RegisterAllVerbs(CLI::App& app, Context& ctx) {
   RegisterVersion(app, ctx);
   RegisterHealth(app, ctx);
   RegisterConfig(app, ctx);
+#if STRATA_CLI_SEGMENT
+  RegisterSegment(app, ctx);
+#endif
 }
 
 // Prints "strata: error: <message>" on stderr and returns `code`.
