@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: shows the CLI and runs a real service on embedded defaults, then stops it cleanly.
+# `make demo`: the CLI, a service's life cycle, and the segmentation application end to end on
+# embedded defaults (synthetic customers; no downloads). Outputs land in out/demo/.
 set -euo pipefail
 BUILD=${1:-build}
 BIN="$BUILD/bin"
@@ -9,7 +10,8 @@ run "$BIN/strata" --help
 run "$BIN/strata" version
 
 tmp=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+pid="" seg=""
+trap 'kill $pid $seg 2>/dev/null || true; rm -rf "$tmp"' EXIT
 printf '\n\033[1m$ %s\033[0m\n' "$BIN/strata-hello --port 0 --port-file $tmp/port &"
 "$BIN/strata-hello" --port 0 --port-file "$tmp/port" &
 pid=$!
@@ -27,3 +29,22 @@ printf '\n\033[1m$ kill -TERM %s   # graceful shutdown\033[0m\n' "$pid"
 kill -TERM "$pid"
 wait "$pid"
 echo "demo: strata-hello exited cleanly"
+
+printf '\n\033[1m== Customer micro-segmentation: synthetic shop -> edge node -> live segments\033[0m\n'
+out=out/demo
+mkdir -p "$out"
+run "$BIN/strata" segment generate --customers 2000 --events 40000 --k 5 --drift move:2@25000 \
+  --out "$out/events.ndjson" --truth "$out/truth.csv"
+printf '\n\033[1m$ %s\033[0m\n' "$BIN/strata-segment --port 0 --port-file $tmp/seg.port --data-dir $tmp/seg &"
+"$BIN/strata-segment" --port 0 --port-file "$tmp/seg.port" --data-dir "$tmp/seg" --log-level warn &
+seg=$!
+for _ in $(seq 100); do [[ -s "$tmp/seg.port" ]] && break; sleep 0.05; done
+surl="http://127.0.0.1:$(cat "$tmp/seg.port")"
+run "$BIN/strata" segment replay "$out/events.ndjson" --url "$surl"
+printf '\n\033[1m$ curl %s\033[0m\n' "$surl/api/v1/customers/cust-7/segment"
+curl -s "$surl/api/v1/customers/cust-7/segment"; echo
+run "$BIN/strata" segment report --url "$surl" --svg "$out/segments-live.svg"
+run "$BIN/strata" segment report --events "$out/events.ndjson" --svg "$out/segments.svg"
+kill -TERM "$seg"; wait "$seg"; seg=""
+echo
+echo "demo: done. Open $out/segments.svg (segment sizes over time, customers by segment)."
