@@ -193,3 +193,19 @@ TEST(VisionTrackerOnVideoTest, PodiumThreePeopleThreeTracks) {
 
 }  // namespace
 }  // namespace strata::vision
+
+namespace strata::vision {
+namespace {
+// OpenCV 4.6's HOG segfaults on frames smaller than its 64x128 window; the stage must not.
+TEST(VisionHogDetectorTest, FramesSmallerThanTheWindowGiveNoDetections) {
+  auto det = CreateDetector(DetectorConfig{});
+  ASSERT_TRUE(det.ok()) << det.status();
+  for (cv::Size s : {cv::Size(64, 48), cv::Size(32, 200), cv::Size(1, 1)}) {
+    cv::Mat small(s, CV_8UC3, cv::Scalar(90, 120, 150));
+    auto r = (*det)->Detect(small);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->empty());
+  }
+}
+}  // namespace
+}  // namespace strata::vision

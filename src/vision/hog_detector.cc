@@ -24,6 +24,10 @@ class HogDetector final : public Detector {
         scale = static_cast<double>(config_.hog_max_width) / bgr.cols;
         cv::resize(bgr, img, cv::Size(), scale, scale, cv::INTER_AREA);
       }
+      // OpenCV 4.6's HOG crashes (SIGSEGV) on images smaller than its detection window; nobody
+      // fits in such a frame anyway.
+      if (img.cols < hog_.winSize.width || img.rows < hog_.winSize.height)
+        return std::vector<Detection>{};
       std::vector<cv::Rect> rects;
       std::vector<double> weights;
       hog_.detectMultiScale(img, rects, weights, 0, cv::Size(8, 8), cv::Size(8, 8),
