@@ -174,7 +174,11 @@ Status MqttClient::Connect(std::chrono::milliseconds deadline) {
   while (true) {
     try {
       auto tok = impl_->client->connect(impl_->options);
-      if (tok->wait_for(impl_->config.op_timeout)) return Status::Ok();
+      if (tok->wait_for(impl_->config.op_timeout)) {
+        // The connected() callback may run after the token completes; callers may publish now.
+        impl_->is_up = true;
+        return Status::Ok();
+      }
       last = "timed out";
     } catch (const ::mqtt::exception& e) {
       last = e.what();
