@@ -1,0 +1,300 @@
+#include "roof_service.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "strata/core/clock.h"
+#include "strata/metrics/metrics.h"
+#include "strata/vision/image_io.h"
+
+namespace strata::embedded {
+extern const std::string_view roof_openapi;
+}
+
+namespace strata::roof_service {
+
+using nlohmann::json;
+
+std::string_view OpenApi() { return embedded::roof_openapi; }
+
+namespace {
+
+using Seconds = std::chrono::duration<double>;
+
+void Count(const std::string& camera, const std::string& name, const std::string& help,
+           double v = 1) {
+  metrics::GetCounter("strata_roof_" + name, help, {{"camera", camera}}).Inc(v);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RoofService>> RoofService::Create(const Config& config) {
+  if (config.capture_fps <= 0 || config.forward_fps <= 0)
+    return InvalidArgumentError("roof.capture_fps and roof.forward_fps must be > 0");
+  if (config.queue_frames < 1) return InvalidArgumentError("roof.queue_frames: must be >= 1");
+  if (config.jpeg_quality < 1 || config.jpeg_quality > 100)
+    return InvalidArgumentError("roof.jpeg_quality: must be in [1, 100]");
+  std::unique_ptr<RoofService> s(new RoofService());
+  s->config_ = config;
+  s->start_wall_ = Clock::Real()->Now();
+  STRATA_ASSIGN_OR_RETURN(vision::FrameChange gate,
+                          vision::FrameChange::Create(config.frame_change));
+  s->gate_.emplace(std::move(gate));
+  STRATA_ASSIGN_OR_RETURN(vision::VideoSource src,
+                          vision::VideoSource::Open({.uri = config.source}));
+  s->source_.emplace(std::move(src));
+  s->source_open_ = true;
+  STRATA_ASSIGN_OR_RETURN(s->fog_, http::HttpClient::Create({.base_url = config.fog_url,
+                                                             .connect_timeout = config.fog_timeout,
+                                                             .read_timeout = config.fog_timeout,
+                                                             .write_timeout = config.fog_timeout,
+                                                             .max_retries = 0,
+                                                             .link_src = "roof",
+                                                             .link_dst = "fog"}));
+  return s;
+}
+
+RoofService::~RoofService() { Stop(); }
+
+void RoofService::RegisterRoutes(http::HttpServer& server) {
+  server.Route("GET", "/api/v1/stats", [this](const http::Request&) -> Result<http::Response> {
+    return http::Response::Json(StatsJson());
+  });
+  server.Route("GET", "/api/v1/snapshot.jpg",
+               [this](const http::Request&) { return GetSnapshot(); });
+  server.AddReadinessCheck("source", [this]() -> Status {
+    return source_open_ ? Status::Ok() : UnavailableError("video source is not open");
+  });
+  server.SetOpenApi(std::string(OpenApi()));
+}
+
+void RoofService::Start() {
+  std::lock_guard lock(mu_);
+  if (started_ || stop_) return;
+  started_ = true;
+  capture_ = std::thread([this] { CaptureLoop(); });
+  sender_ = std::thread([this] { SenderLoop(); });
+}
+
+void RoofService::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (capture_.joinable()) capture_.join();
+  if (sender_.joinable()) sender_.join();
+}
+
+bool RoofService::SleepFor(std::chrono::nanoseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [this] { return stop_; });
+}
+
+void RoofService::Reopen() {
+  source_open_ = false;
+  auto backoff = std::chrono::milliseconds(500);
+  for (int attempt = 0;; ++attempt) {  // bounded by Stop()
+    auto src = vision::VideoSource::Open({.uri = config_.source});
+    if (src.ok()) {
+      source_.emplace(std::move(src).value());
+      source_open_ = true;
+      return;
+    }
+    if (attempt == 0) Count(config_.camera, "source_errors_total", "Source open/read failures");
+    if (!SleepFor(backoff)) return;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  }
+}
+
+bool RoofService::NextFrame(cv::Mat* frame, WallTime* ts) {
+  const double period = 1.0 / config_.capture_fps;
+  for (int64_t reads = 0;; ++reads) {  // bounded: each pass reads a frame, ends or stops
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return false;
+    }
+    Result<bool> got = source_open_ ? source_->Read(frame) : Result<bool>(false);
+    if (!got.ok() || (!*got && !source_->is_file())) {  // live stream lost: reconnect
+      Reopen();
+      continue;
+    }
+    if (!*got) {
+      if (!config_.loop) return false;
+      media_offset_ += source_->frames_read() / SourceFps();
+      Reopen();
+      continue;
+    }
+    if (!source_->is_file()) {  // live: sample on wall time
+      auto now = Clock::Real()->MonotonicNow();
+      if (now < next_due_) continue;
+      next_due_ = std::max(
+          next_due_ + std::chrono::duration_cast<std::chrono::nanoseconds>(Seconds(period)), now);
+      *ts = Clock::Real()->Now();
+      return true;
+    }
+    double t = media_offset_ + (source_->frames_read() - 1) / SourceFps();
+    if (t + 1e-6 < next_media_) continue;
+    next_media_ = std::max(next_media_ + period, t);
+    *ts = start_wall_ + std::chrono::duration_cast<std::chrono::nanoseconds>(Seconds(t));
+    if (config_.realtime) {
+      if (!started_at_) started_at_ = Clock::Real()->MonotonicNow();
+      auto due = *started_at_ + std::chrono::duration_cast<std::chrono::nanoseconds>(Seconds(t));
+      auto wait = due - Clock::Real()->MonotonicNow();
+      if (wait.count() > 0 && !SleepFor(wait)) return false;
+    }
+    return true;
+  }
+}
+
+double RoofService::SourceFps() const {
+  double fps = source_->fps();
+  return fps > 0 && fps < 1000 ? fps : config_.capture_fps;
+}
+
+void RoofService::CaptureLoop() {
+  cv::Mat frame;
+  WallTime ts;
+  std::optional<WallTime> last_forward;
+  const auto min_gap = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      Seconds(1.0 / config_.forward_fps - 1e-6));
+  const std::string& cam = config_.camera;
+  for (int64_t n = 0; config_.max_frames == 0 || n < config_.max_frames; ++n) {
+    if (!NextFrame(&frame, &ts)) break;
+    auto r = gate_->Process(frame, ts);
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.frames_captured;
+      stats_.raw_bytes_equivalent += static_cast<uint64_t>(frame.total()) * 3;
+      latest_ = frame.clone();
+      if (r.ok() && r->changed) ++stats_.frames_changed;
+    }
+    Count(cam, "frames_captured_total", "Frames captured");
+    Count(cam, "raw_bytes_equivalent_total", "Raw BGR bytes of the captured frames",
+          static_cast<double>(frame.total()) * 3);
+    if (!r.ok() || !r->forward) {
+      if (!r.ok()) gate_->Reset();  // e.g. the stream changed size
+      std::lock_guard lock(mu_);
+      ++stats_.frames_skipped_unchanged;
+      continue;
+    }
+    if (r->changed) Count(cam, "frames_changed_total", "Frames the change gate found changed");
+    if (last_forward && ts - *last_forward < min_gap) {
+      std::lock_guard lock(mu_);
+      ++stats_.frames_skipped_rate_cap;
+      continue;
+    }
+    last_forward = ts;
+    Enqueue(frame, ts);
+  }
+  {
+    std::lock_guard lock(mu_);
+    capture_done_ = true;
+    stats_.eof = true;
+  }
+  cv_.notify_all();
+}
+
+void RoofService::Enqueue(const cv::Mat& frame, WallTime ts) {
+  auto jpeg = vision::EncodeJpeg(frame, config_.jpeg_quality);
+  if (!jpeg.ok()) return;
+  bool dropped = false;
+  {
+    std::lock_guard lock(mu_);
+    if (static_cast<int>(queue_.size()) >= config_.queue_frames) {
+      queue_.pop_front();
+      ++stats_.frames_dropped_queue_full;
+      dropped = true;
+    }
+    queue_.push_back({std::string(jpeg->begin(), jpeg->end()),
+                      static_cast<int64_t>(stats_.frames_captured), ts});
+    stats_.queue_high_water = std::max<uint64_t>(stats_.queue_high_water, queue_.size());
+  }
+  if (dropped)
+    Count(config_.camera, "frames_dropped_queue_full_total", "Frames dropped: fog too slow");
+  cv_.notify_all();
+}
+
+void RoofService::SenderLoop() {
+  for (;;) {  // bounded by Stop()
+    Item item;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      item = std::move(queue_.front());
+      queue_.pop_front();
+      sending_ = true;
+    }
+    http::HeaderList h = {{"X-Strata-Camera", config_.camera},
+                          {"X-Strata-Frame-Id", std::to_string(item.frame_id)},
+                          {"X-Strata-Captured-At", FormatRfc3339(item.captured_at)}};
+    auto r = fog_->Post("/api/v1/frames", item.jpeg, "image/jpeg", h);
+    bool ok = r.ok() && r->status / 100 == 2;
+    {
+      std::lock_guard lock(mu_);
+      sending_ = false;
+      if (ok) {
+        ++stats_.frames_forwarded;
+        stats_.bytes_forwarded += item.jpeg.size();
+      } else {
+        ++stats_.fog_errors;
+      }
+    }
+    cv_.notify_all();
+    if (ok) {
+      Count(config_.camera, "frames_forwarded_total", "Frames sent to the fog");
+      Count(config_.camera, "forwarded_bytes_total", "JPEG bytes sent to the fog",
+            static_cast<double>(item.jpeg.size()));
+    } else {
+      Count(config_.camera, "fog_errors_total", "Failed sends to the fog");
+    }
+  }
+}
+
+RoofStats RoofService::Stats() const {
+  std::lock_guard lock(mu_);
+  RoofStats s = stats_;
+  s.queue_depth = queue_.size();
+  return s;
+}
+
+bool RoofService::WaitDrained(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout,
+                      [this] { return stop_ || (capture_done_ && queue_.empty() && !sending_); });
+}
+
+json RoofService::StatsJson() const {
+  RoofStats s = Stats();
+  // What sending every captured frame as JPEG would cost, at the mean size of the sent ones.
+  uint64_t jpeg_baseline =
+      s.frames_forwarded ? s.bytes_forwarded / s.frames_forwarded * s.frames_captured : 0;
+  return {{"camera", config_.camera},
+          {"frames_captured", s.frames_captured},
+          {"frames_changed", s.frames_changed},
+          {"frames_forwarded", s.frames_forwarded},
+          {"frames_dropped_queue_full", s.frames_dropped_queue_full},
+          {"frames_skipped_unchanged", s.frames_skipped_unchanged},
+          {"frames_skipped_rate_cap", s.frames_skipped_rate_cap},
+          {"bytes_forwarded", s.bytes_forwarded},
+          {"raw_bytes_equivalent", s.raw_bytes_equivalent},
+          {"jpeg_bytes_equivalent_estimate", jpeg_baseline},
+          {"fog_errors", s.fog_errors},
+          {"queue_depth", s.queue_depth},
+          {"queue_high_water", s.queue_high_water},
+          {"eof", s.eof}};
+}
+
+Result<http::Response> RoofService::GetSnapshot() {
+  cv::Mat frame;
+  {
+    std::lock_guard lock(mu_);
+    frame = latest_;  // shares the buffer; the capture thread replaces, never writes, latest_
+  }
+  if (frame.empty()) return NotFoundError("no frame captured yet");
+  STRATA_ASSIGN_OR_RETURN(auto jpeg, vision::EncodeJpeg(frame, config_.jpeg_quality));
+  return http::Response::Bytes(std::string(jpeg.begin(), jpeg.end()), "image/jpeg");
+}
+
+}  // namespace strata::roof_service

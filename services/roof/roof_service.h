@@ -1,0 +1,124 @@
+// RoofService: the roof tier. Captures frames from a VideoSource, gates them with FrameChange,
+// caps the forwarding rate at forward_fps, and POSTs changed frames as JPEG to the fog's
+// strata-detect (`<fog_url>/api/v1/frames`, metered as link roof -> fog).
+//
+// Two threads: the capture thread reads, paces (capture_fps; files are sampled on their own
+// timestamps so the rate holds with or without `realtime`), runs the change gate and enqueues;
+// the sender thread drains a bounded queue (`queue_frames`; when full the OLDEST frame is dropped
+// and counted). An unreachable fog is counted in fog_errors; capture carries on.
+// Routes: GET /api/v1/stats, GET /api/v1/snapshot.jpg; readiness check "source".
+// Thread-safety: public methods are safe from any thread; the destructor stops and joins both
+// threads.
+//
+//   STRATA_ASSIGN_OR_RETURN(auto roof, RoofService::Create({.source = "vtest.avi"}));
+//   roof->RegisterRoutes(*server);
+//   roof->Start();
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "strata/transport/http.h"
+#include "strata/transport/http_client.h"
+#include "strata/vision/frame_change.h"
+#include "strata/vision/video_source.h"
+
+namespace strata::roof_service {
+
+struct RoofConfig {
+  std::string camera = "camera";  // [a-z0-9_-]{1,64}
+  std::string source;             // file path, camera index, rtsp:// or http(s):// URL
+  double capture_fps = 10;        // x
+  double forward_fps = 5;         // y: cap on forwarded frames per second (of capture time)
+  int jpeg_quality = 80;
+  vision::FrameChangeConfig frame_change;
+  std::string fog_url = "http://127.0.0.1:8081";  // strata-detect base URL
+  int queue_frames = 8;                           // bounded send queue; oldest dropped when full
+  bool loop = false;                              // replay a file forever
+  bool realtime = true;    // false: read files as fast as possible (tests, batch)
+  int64_t max_frames = 0;  // stop capturing after this many frames; 0 = unlimited
+  std::chrono::milliseconds fog_timeout{5000};
+};
+
+struct RoofStats {
+  uint64_t frames_captured = 0, frames_changed = 0, frames_forwarded = 0;
+  uint64_t frames_dropped_queue_full = 0, frames_skipped_unchanged = 0;
+  uint64_t frames_skipped_rate_cap = 0, bytes_forwarded = 0, raw_bytes_equivalent = 0;
+  uint64_t fog_errors = 0, queue_depth = 0, queue_high_water = 0;
+  bool eof = false;
+};
+
+class RoofService {
+ public:
+  using Config = RoofConfig;
+  // Opens the source (reads its first frame) and validates the change gate. NotFound naming the
+  // path for a missing file, InvalidArgument for a corrupt one or a bad setting.
+  static Result<std::unique_ptr<RoofService>> Create(const Config& config);
+  ~RoofService();
+
+  // Adds the routes, the readiness check "source" and the OpenAPI document.
+  void RegisterRoutes(http::HttpServer& server);
+  // Starts the capture and sender threads (once).
+  void Start();
+  // Stops both threads and joins them. Idempotent.
+  void Stop();
+  RoofStats Stats() const;
+  // Blocks until capture ended (eof / max_frames) and the queue is sent, or `timeout`; returns
+  // whether that happened.
+  bool WaitDrained(std::chrono::milliseconds timeout);
+
+ private:
+  struct Item {
+    std::string jpeg;
+    int64_t frame_id = 0;
+    WallTime captured_at;
+  };
+
+  RoofService() = default;
+  void CaptureLoop();
+  void SenderLoop();
+  // Reads the next frame to process (after rate sampling); false at the end of input or on stop.
+  bool NextFrame(cv::Mat* frame, WallTime* ts);
+  void Reopen();
+  double SourceFps() const;  // the file's frame rate, or capture_fps when unknown
+  void Enqueue(const cv::Mat& frame, WallTime ts);
+  // Waits up to `d` or until Stop(); returns false when stopping.
+  bool SleepFor(std::chrono::nanoseconds d);
+  nlohmann::json StatsJson() const;
+  Result<http::Response> GetSnapshot();
+
+  Config config_;
+  std::optional<vision::VideoSource> source_;  // capture thread only
+  std::optional<vision::FrameChange> gate_;    // capture thread only
+  std::unique_ptr<http::HttpClient> fog_;      // sender thread only
+  std::atomic<bool> source_open_{false};
+  // Capture-thread pacing state.
+  WallTime start_wall_;      // file media time 0 maps to this wall time
+  double media_offset_ = 0;  // seconds of file played before the current loop
+  double next_media_ = 0;    // media time of the next frame to take
+  std::chrono::steady_clock::time_point next_due_{};
+  std::optional<std::chrono::steady_clock::time_point> started_at_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool stop_ = false, started_ = false, capture_done_ = false, sending_ = false;
+  RoofStats stats_;
+  cv::Mat latest_;  // latest captured frame, for the snapshot
+  std::thread capture_, sender_;
+};
+
+// The hand-written OpenAPI 3.1 document (services/roof/openapi.json, embedded at build time).
+std::string_view OpenApi();
+
+}  // namespace strata::roof_service
