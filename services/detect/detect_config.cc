@@ -28,6 +28,18 @@ Status ParseDetector(const ConfigNode& det, vision::DetectorConfig* d) {
   return det.GetInRange("threads", &d->threads, 0, 256);
 }
 
+Status ParseCloud(const ConfigNode& det, CloudUplinkConfig* c) {
+  STRATA_ASSIGN_OR_RETURN(ConfigNode cl, det.Child("cloud"));
+  STRATA_RETURN_IF_ERROR(cl.CheckKeys({"url", "max_faces_per_track", "min_face_gain",
+                                       "min_interval", "queue", "timeout"}));
+  STRATA_RETURN_IF_ERROR(cl.Get("url", &c->url));
+  STRATA_RETURN_IF_ERROR(cl.GetInRange("max_faces_per_track", &c->max_faces_per_track, 0, 100));
+  STRATA_RETURN_IF_ERROR(cl.GetInRange("min_face_gain", &c->min_face_gain, 0.0, 1.0));
+  STRATA_RETURN_IF_ERROR(cl.Get("min_interval", &c->min_interval));
+  STRATA_RETURN_IF_ERROR(cl.GetInRange("queue", &c->queue, 1, 10000));
+  return cl.Get("timeout", &c->timeout);
+}
+
 }  // namespace
 
 Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out) {
@@ -38,7 +50,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
       {"backend",       "manifest",   "model_dirs",      "classes",          "score_threshold",
        "nms_threshold", "input_size", "hog_max_width",   "hog_scale",        "threads",
        "instances",     "faces",      "face_manifest",   "jpeg_quality",     "annotate",
-       "max_cameras",   "max_tracks", "max_image_width", "max_image_height", "tracker"}));
+       "max_cameras",   "max_tracks", "max_image_width", "max_image_height", "tracker", "cloud"}));
   DetectConfig& c = out->detect;
   STRATA_RETURN_IF_ERROR(ParseDetector(det, &c.detector));
   STRATA_RETURN_IF_ERROR(det.GetInRange("instances", &c.instances, 1, 64));
@@ -52,6 +64,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_RETURN_IF_ERROR(det.GetInRange("max_image_width", &c.image_limits.max_width, 16, 16384));
   STRATA_RETURN_IF_ERROR(det.GetInRange("max_image_height", &c.image_limits.max_height, 16, 16384));
   c.image_limits.max_bytes = out->server.max_body_bytes;
+  STRATA_RETURN_IF_ERROR(ParseCloud(det, &c.cloud));
   return ParseTracker(det, &c.tracker);
 }
 

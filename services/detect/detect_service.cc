@@ -102,10 +102,15 @@ Result<FrameMeta> ParseMeta(const http::Request& r) {
 
 json NullIfEmpty(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
-void CountFrame(const std::vector<vision::Detection>& detections) {
+void CountFrame(const std::vector<vision::Detection>& detections,
+                const std::vector<std::optional<vision::Face>>& face_list) {
   static metrics::Counter frames =
       metrics::GetCounter("strata_detect_frames_total", "Frames processed by strata-detect");
   frames.Inc();
+  static metrics::Counter faces = metrics::GetCounter(
+      "strata_detect_faces_total", "Faces found inside person boxes (best face per person)");
+  for (const auto& f : face_list)
+    if (f) faces.Inc();
   for (const vision::Detection& d : detections)
     metrics::GetCounter("strata_detect_detections_total", "Detections reported, by label",
                         {{"label", d.label}})
@@ -146,6 +151,9 @@ Result<std::unique_ptr<DetectService>> DetectService::Create(const Config& confi
     }
     s->detector_name_ = p->detector->name();
     s->pool_.push_back(std::move(p));
+  }
+  if (!config.cloud.url.empty()) {
+    STRATA_ASSIGN_OR_RETURN(s->uplink_, CloudUplink::Create(config.cloud));
   }
   return s;
 }
@@ -272,7 +280,8 @@ Result<http::Response> DetectService::PostFrame(const http::Request& r) {
   StageHistogram("jpeg_decode").Observe(decode_ms / 1000);
   STRATA_ASSIGN_OR_RETURN(FrameResult res, Process(bgr));
   TrackAndRemember(meta.camera, bgr, r.Query("crops").value_or("0") == "1", &res);
-  CountFrame(res.detections);
+  CountFrame(res.detections, res.faces);
+  if (uplink_) SendCrops(r, meta.camera, bgr, res, Ms(start));
   json body = {{"camera", meta.camera},
                {"frame_id", NullIfEmpty(meta.frame_id)},
                {"captured_at", NullIfEmpty(meta.captured_at)},
@@ -286,6 +295,47 @@ Result<http::Response> DetectService::PostFrame(const http::Request& r) {
                         {"faces", res.faces_ms},
                         {"total", total_ms}};
   return http::Response::Json(body);
+}
+
+void DetectService::SendCrops(const http::Request& r, const std::string& camera,
+                              const cv::Mat& bgr, const FrameResult& res, double processing_ms) {
+  const cv::Rect frame(0, 0, bgr.cols, bgr.rows);
+  for (size_t i = 0; i < res.detections.size(); ++i) {
+    const vision::Detection& d = res.detections[i];
+    if (d.label != "person" || d.track_id <= 0) continue;
+    const std::optional<vision::Face>& face = res.faces[i];
+    CloudUplink::Want want =
+        uplink_->Decide(camera, d.track_id, face.has_value(), face ? face->score : 0.f);
+    if (want == CloudUplink::Want::kNothing) continue;
+    // Face crops keep a 20% margin so the cloud can re-detect the face and its landmarks.
+    cv::Rect2f box = d.box;
+    if (want == CloudUplink::Want::kFace) {
+      box = face->box;
+      box.x -= 0.2f * box.width;
+      box.y -= 0.2f * box.height;
+      box.width *= 1.4f;
+      box.height *= 1.4f;
+    }
+    cv::Rect roi = cv::Rect(box) & frame;
+    if (roi.width < 8 || roi.height < 8) continue;
+    auto jpeg = vision::EncodeJpeg(bgr(roi), config_.jpeg_quality);
+    if (!jpeg.ok()) continue;
+    UplinkItem item{.camera = camera,
+                    .frame_id = r.Header("x-strata-frame-id"),
+                    .captured_at = r.Header("x-strata-captured-at"),
+                    .traceparent = r.Header("traceparent"),
+                    .track_id = d.track_id,
+                    .has_face = face.has_value(),
+                    .face_score = face ? face->score : 0.f,
+                    .person_score = d.score,
+                    .hops = r.Header("x-strata-hops"),
+                    .processing_ms = processing_ms};
+    json b = Box(d.box, res.width, res.height);
+    for (int k = 0; k < 4; ++k) item.box[k] = b[k].get<double>();
+    (want == CloudUplink::Want::kFace ? item.face_jpeg : item.person_jpeg)
+        .assign(jpeg->begin(), jpeg->end());
+    uplink_->Enqueue(std::move(item), want);
+  }
 }
 
 nlohmann::json DetectService::DetectionsJson(const FrameResult& res) {

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cloud_uplink.h"
 #include "strata/transport/http.h"
 #include "strata/vision/detector.h"
 #include "strata/vision/faces.h"
@@ -45,6 +46,7 @@ struct DetectConfig {
   bool annotate = true;   // keep the last annotated frame per camera
   int max_cameras = 64;   // cameras with tracker state and images; least recently used evicted
   int max_tracks = 32;    // crops kept per camera; least recently updated evicted
+  CloudUplinkConfig cloud;  // url "" = crops stay on the fog
 };
 
 class DetectService {
@@ -58,6 +60,7 @@ class DetectService {
   // Adds the routes, a readiness check "detector" and the OpenAPI document.
   void RegisterRoutes(http::HttpServer& server);
   const std::string& detector_name() const { return detector_name_; }
+  CloudUplink* uplink() { return uplink_.get(); }  // nullptr without detect.cloud.url
 
  private:
   struct Pipeline;
@@ -76,6 +79,9 @@ class DetectService {
                         FrameResult* result);
   // The camera's state, created on first use (evicting the least recently used camera beyond
   // max_cameras); nullptr for an unknown camera when `create` is false.
+  // Offers each confirmed track's face/person crop to the cloud uplink (when configured).
+  void SendCrops(const http::Request& r, const std::string& camera, const cv::Mat& bgr,
+                 const FrameResult& res, double processing_ms);
   static nlohmann::json DetectionsJson(const FrameResult& res);
   std::shared_ptr<CameraState> Camera(const std::string& name, bool create);
   std::unique_ptr<Pipeline> Acquire();
@@ -90,6 +96,7 @@ class DetectService {
   std::mutex cameras_mu_;
   std::map<std::string, std::shared_ptr<CameraState>> cameras_;
   uint64_t tick_ = 0;  // guarded by cameras_mu_
+  std::unique_ptr<CloudUplink> uplink_;
 };
 
 // The hand-written OpenAPI 3.1 document (services/detect/openapi.json, embedded at build time).

@@ -1,0 +1,105 @@
+// CloudUplink: sends the fog's person and face crops to the cloud (strata-identify), and only
+// those — never whole frames (docs/surveillance.md).
+//
+// Per confirmed track it sends one crop the first time the track is seen (the face when one was
+// found, else the person), then a face crop again only when the face score improves by
+// `min_face_gain`, at most `max_faces_per_track` faces and no more often than `min_interval`. So
+// one person walking through a scene costs a handful of crops, not one per frame. Crops wait in a
+// bounded queue (oldest dropped and counted when the cloud is slow) and one worker thread POSTs
+// them to <url>/api/v1/faces, metered as the LinkMeter link ("fog", "cloud").
+// Thread-safety: Offer() may be called from any thread; the worker owns the HTTP client.
+//
+//   STRATA_ASSIGN_OR_RETURN(auto up, CloudUplink::Create({.url = "http://127.0.0.1:8082"}));
+//   up->Offer(item);  // from the request handler, after tracking
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "strata/core/status.h"
+#include "strata/transport/http_client.h"
+
+namespace strata::detect_service {
+
+struct CloudUplinkConfig {
+  std::string url;  // strata-identify base URL; "" = no uplink
+  int max_faces_per_track = 3;
+  double min_face_gain = 0.1;  // a new face crop must beat the best sent score by this much
+  std::chrono::milliseconds min_interval{1000};
+  int queue = 32;                // crops waiting; the oldest is dropped beyond this
+  int max_tracks = 4096;         // per-track send state kept (least recently seen evicted)
+  std::chrono::milliseconds timeout{5000};
+  std::string token;             // bearer token for the cloud; never logged
+};
+
+// One crop candidate, as seen in one frame.
+struct UplinkItem {
+  std::string camera, frame_id, captured_at, traceparent;
+  int track_id = 0;
+  bool has_face = false;
+  float face_score = 0;
+  float person_score = 0;
+  std::array<double, 4> box{};  // person box normalised to the frame
+  std::string face_jpeg, person_jpeg;  // filled lazily by the caller when Wants() says so
+  std::string hops;                    // incoming X-Strata-Hops
+  double processing_ms = 0;            // this node's time for the frame
+};
+
+class CloudUplink {
+ public:
+  using Config = CloudUplinkConfig;
+  // InvalidArgument for a bad URL or setting.
+  static Result<std::unique_ptr<CloudUplink>> Create(const Config& config);
+  ~CloudUplink();  // stops the worker; queued crops are dropped
+
+  enum class Want { kNothing, kFace, kPerson };
+  // Decides (and records) whether this sighting of a track should go up, and as what.
+  Want Decide(const std::string& camera, int track_id, bool has_face, float face_score);
+  // Queues a crop chosen by Decide(); drops the oldest beyond `queue`.
+  void Enqueue(UplinkItem item, Want what);
+  // Waits until the queue is empty and nothing is in flight (tests, shutdown); false on timeout.
+  bool WaitIdle(std::chrono::milliseconds timeout);
+
+  struct Stats {
+    uint64_t sent = 0, failed = 0, dropped = 0, bytes = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct TrackState {
+    int faces_sent = 0;
+    float best_face = 0;
+    bool person_sent = false;
+    std::chrono::steady_clock::time_point last_sent{};
+    uint64_t last_seen = 0;
+  };
+  struct Job {
+    UplinkItem item;
+    bool face = false;
+  };
+  explicit CloudUplink(Config c) : config_(std::move(c)) {}
+  void Loop();
+  void Send(Job& job);
+
+  Config config_;
+  std::unique_ptr<http::HttpClient> client_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::pair<std::string, int>, TrackState> tracks_;
+  uint64_t tick_ = 0;
+  std::deque<Job> queue_;
+  bool busy_ = false;
+  bool stop_ = false;
+  Stats stats_;
+  std::thread worker_;
+};
+
+}  // namespace strata::detect_service
