@@ -1,16 +1,47 @@
 #include "roof_config.h"
 
+#include <cstdlib>
 #include <regex>
 
 namespace strata::roof_service {
 namespace {
+
+// ignore_masks: a list of polygons, each a list of >= 3 [x, y] points normalised to 0..1.
+Status ParseMasks(const ConfigNode& fc, std::vector<vision::NormPolygon>* out) {
+  STRATA_ASSIGN_OR_RETURN(ConfigNode masks, fc.Child("ignore_masks"));
+  if (masks.IsNull()) return Status::Ok();
+  const std::string bad = fc.Where("ignore_masks") +
+                          ": must be a list of polygons, each a list of >= 3 [x, y] points in 0..1";
+  if (!masks.IsSequence()) return InvalidArgumentError(bad);
+  out->clear();
+  for (const ConfigNode& poly : masks.Items()) {
+    vision::NormPolygon p;
+    for (const ConfigNode& pt : poly.Items()) {
+      std::vector<ConfigNode> xy = pt.Items();
+      if (xy.size() != 2) return InvalidArgumentError(bad + " (line " + std::to_string(pt.line()) + ")");
+      double v[2];
+      for (int i = 0; i < 2; ++i) {
+        char* end = nullptr;
+        std::string text = xy[i].Scalar();
+        v[i] = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !(v[i] >= 0 && v[i] <= 1))
+          return InvalidArgumentError(bad + " (line " + std::to_string(xy[i].line()) + ": '" +
+                                      text.substr(0, 32) + "')");
+      }
+      p.emplace_back(static_cast<float>(v[0]), static_cast<float>(v[1]));
+    }
+    if (p.size() < 3) return InvalidArgumentError(bad + " (line " + std::to_string(poly.line()) + ")");
+    out->push_back(std::move(p));
+  }
+  return Status::Ok();
+}
 
 Status ParseFrameChange(const ConfigNode& roof, vision::FrameChangeConfig* f) {
   STRATA_ASSIGN_OR_RETURN(ConfigNode fc, roof.Child("frame_change"));
   STRATA_RETURN_IF_ERROR(
       fc.CheckKeys({"method", "downscale_height", "interpolation", "blur_kernel", "pixel_threshold",
                     "dilate_iterations", "min_contour_area", "min_changed_fraction",
-                    "background_alpha", "scene_change_fraction", "keepalive"}));
+                    "background_alpha", "scene_change_fraction", "keepalive", "ignore_masks"}));
   STRATA_RETURN_IF_ERROR(fc.GetEnum("method", &f->method, {"consecutive", "background"}));
   STRATA_RETURN_IF_ERROR(fc.GetInRange("downscale_height", &f->downscale_height, 0, 4320));
   STRATA_RETURN_IF_ERROR(fc.GetEnum("interpolation", &f->interpolation, {"linear", "area"}));
@@ -23,7 +54,8 @@ Status ParseFrameChange(const ConfigNode& roof, vision::FrameChangeConfig* f) {
   STRATA_RETURN_IF_ERROR(fc.GetInRange("background_alpha", &f->background_alpha, 1e-9, 1.0));
   STRATA_RETURN_IF_ERROR(
       fc.GetInRange("scene_change_fraction", &f->scene_change_fraction, 1e-9, 1.0));
-  return fc.Get("keepalive", &f->keepalive);
+  STRATA_RETURN_IF_ERROR(fc.Get("keepalive", &f->keepalive));
+  return ParseMasks(fc, &f->ignore_masks);
 }
 
 }  // namespace
@@ -34,7 +66,8 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_ASSIGN_OR_RETURN(ConfigNode roof, root.Child("roof"));
   STRATA_RETURN_IF_ERROR(roof.CheckKeys({"camera", "source", "capture_fps", "forward_fps",
                                          "jpeg_quality", "frame_change", "fog_url", "queue_frames",
-                                         "loop", "realtime", "max_frames"}));
+                                         "loop", "realtime", "max_frames", "open_timeout",
+                                         "read_timeout"}));
   RoofConfig& c = out->roof;
   STRATA_RETURN_IF_ERROR(roof.Get("camera", &c.camera));
   static const std::regex kCamera("[a-z0-9_-]{1,64}");
@@ -53,6 +86,11 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_RETURN_IF_ERROR(roof.Get("realtime", &c.realtime));
   STRATA_RETURN_IF_ERROR(roof.Get("max_frames", &c.max_frames));
   if (c.max_frames < 0) return InvalidArgumentError(roof.Where("max_frames") + ": must be >= 0");
+  STRATA_RETURN_IF_ERROR(roof.Get("open_timeout", &c.open_timeout));
+  STRATA_RETURN_IF_ERROR(roof.Get("read_timeout", &c.read_timeout));
+  if (c.open_timeout.count() <= 0 || c.read_timeout.count() <= 0)
+    return InvalidArgumentError(roof.Where("read_timeout") +
+                                ": open_timeout and read_timeout must be > 0");
   return ParseFrameChange(roof, &c.frame_change);
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "strata/core/clock.h"
 #include "strata/metrics/metrics.h"
@@ -28,6 +29,17 @@ void Count(const std::string& camera, const std::string& name, const std::string
 
 }  // namespace
 
+namespace {
+vision::VideoSourceConfig SourceConfig(const RoofConfig& c) {
+  return {.uri = c.source, .open_timeout = c.open_timeout, .read_timeout = c.read_timeout};
+}
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 Result<std::unique_ptr<RoofService>> RoofService::Create(const Config& config) {
   if (config.capture_fps <= 0 || config.forward_fps <= 0)
     return InvalidArgumentError("roof.capture_fps and roof.forward_fps must be > 0");
@@ -41,7 +53,8 @@ Result<std::unique_ptr<RoofService>> RoofService::Create(const Config& config) {
                           vision::FrameChange::Create(config.frame_change));
   s->gate_.emplace(std::move(gate));
   STRATA_ASSIGN_OR_RETURN(vision::VideoSource src,
-                          vision::VideoSource::Open({.uri = config.source}));
+                          vision::VideoSource::Open(SourceConfig(config)));
+  s->live_source_ = !src.is_file();
   s->source_.emplace(std::move(src));
   s->source_open_ = true;
   STRATA_ASSIGN_OR_RETURN(s->fog_, http::HttpClient::Create({.base_url = config.fog_url,
@@ -63,7 +76,13 @@ void RoofService::RegisterRoutes(http::HttpServer& server) {
   server.Route("GET", "/api/v1/snapshot.jpg",
                [this](const http::Request&) { return GetSnapshot(); });
   server.AddReadinessCheck("source", [this]() -> Status {
-    return source_open_ ? Status::Ok() : UnavailableError("video source is not open");
+    if (!source_open_) return UnavailableError("video source is not open");
+    int64_t last = last_frame_ns_.load();
+    double idle_s = (SteadyNs() - last) / 1e9;
+    if (last > 0 && live_source_ &&
+        idle_s > 2 * std::chrono::duration<double>(config_.read_timeout).count())
+      return UnavailableError("no frame from the source for " + std::to_string(int(idle_s)) + " s");
+    return Status::Ok();
   });
   server.SetOpenApi(std::string(OpenApi()));
 }
@@ -95,7 +114,7 @@ void RoofService::Reopen() {
   source_open_ = false;
   auto backoff = std::chrono::milliseconds(500);
   for (int attempt = 0;; ++attempt) {  // bounded by Stop()
-    auto src = vision::VideoSource::Open({.uri = config_.source});
+    auto src = vision::VideoSource::Open(SourceConfig(config_));
     if (src.ok()) {
       source_.emplace(std::move(src).value());
       source_open_ = true;
@@ -161,6 +180,10 @@ void RoofService::CaptureLoop() {
   const std::string& cam = config_.camera;
   for (int64_t n = 0; config_.max_frames == 0 || n < config_.max_frames; ++n) {
     if (!NextFrame(&frame, &ts)) break;
+    last_frame_ns_ = SteadyNs();
+    // X-Strata-Captured-At is when the frame was read, so latencies downstream are real even when
+    // a file is read faster than real time (ts is then media time, used for pacing and the cap).
+    const WallTime read_at = config_.realtime || live_source_ ? ts : Clock::Real()->Now();
     auto r = gate_->Process(frame, ts);
     {
       std::lock_guard lock(mu_);
@@ -185,7 +208,7 @@ void RoofService::CaptureLoop() {
       continue;
     }
     last_forward = ts;
-    Enqueue(frame, ts);
+    Enqueue(frame, read_at);
   }
   {
     std::lock_guard lock(mu_);
@@ -196,6 +219,7 @@ void RoofService::CaptureLoop() {
 }
 
 void RoofService::Enqueue(const cv::Mat& frame, WallTime ts) {
+  const auto enqueued_at = std::chrono::steady_clock::now();
   auto jpeg = vision::EncodeJpeg(frame, config_.jpeg_quality);
   if (!jpeg.ok()) return;
   bool dropped = false;
@@ -207,12 +231,23 @@ void RoofService::Enqueue(const cv::Mat& frame, WallTime ts) {
       dropped = true;
     }
     queue_.push_back({std::string(jpeg->begin(), jpeg->end()),
-                      static_cast<int64_t>(stats_.frames_captured), ts});
+                      static_cast<int64_t>(stats_.frames_captured), ts, enqueued_at});
     stats_.queue_high_water = std::max<uint64_t>(stats_.queue_high_water, queue_.size());
   }
   if (dropped)
     Count(config_.camera, "frames_dropped_queue_full_total", "Frames dropped: fog too slow");
   cv_.notify_all();
+}
+
+// This hop's entry of X-Strata-Hops (docs/surveillance.md): JPEG bytes sent and the time from
+// the change gate's decision to the send (encode + queue).
+std::string RoofService::RoofHop(const Item& item) {
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                        item.enqueued_at)
+                  .count();
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "roof;bytes=%zu;ms=%.2f", item.jpeg.size(), ms);
+  return buf;
 }
 
 void RoofService::SenderLoop() {
@@ -228,7 +263,8 @@ void RoofService::SenderLoop() {
     }
     http::HeaderList h = {{"X-Strata-Camera", config_.camera},
                           {"X-Strata-Frame-Id", std::to_string(item.frame_id)},
-                          {"X-Strata-Captured-At", FormatRfc3339(item.captured_at)}};
+                          {"X-Strata-Captured-At", FormatRfc3339(item.captured_at)},
+                          {"X-Strata-Hops", RoofHop(item)}};
     auto r = fog_->Post("/api/v1/frames", item.jpeg, "image/jpeg", h);
     bool ok = r.ok() && r->status / 100 == 2;
     {
@@ -256,6 +292,7 @@ RoofStats RoofService::Stats() const {
   std::lock_guard lock(mu_);
   RoofStats s = stats_;
   s.queue_depth = queue_.size();
+  s.drained = capture_done_ && queue_.empty() && !sending_;
   return s;
 }
 
@@ -283,7 +320,8 @@ json RoofService::StatsJson() const {
           {"fog_errors", s.fog_errors},
           {"queue_depth", s.queue_depth},
           {"queue_high_water", s.queue_high_water},
-          {"eof", s.eof}};
+          {"eof", s.eof},
+          {"drained", s.drained}};
 }
 
 Result<http::Response> RoofService::GetSnapshot() {

@@ -48,6 +48,10 @@ struct RoofConfig {
   bool realtime = true;    // false: read files as fast as possible (tests, batch)
   int64_t max_frames = 0;  // stop capturing after this many frames; 0 = unlimited
   std::chrono::milliseconds fog_timeout{5000};
+  // Live sources: a read that gives no frame within read_timeout reconnects (with backoff, for
+  // ever); readiness fails while no frame has arrived for 2 x read_timeout (the watchdog).
+  std::chrono::milliseconds open_timeout{10000};
+  std::chrono::milliseconds read_timeout{5000};
 };
 
 struct RoofStats {
@@ -56,6 +60,7 @@ struct RoofStats {
   uint64_t frames_skipped_rate_cap = 0, bytes_forwarded = 0, raw_bytes_equivalent = 0;
   uint64_t fog_errors = 0, queue_depth = 0, queue_high_water = 0;
   bool eof = false;
+  bool drained = false;  // capture ended and every queued frame was sent (or failed)
 };
 
 class RoofService {
@@ -82,9 +87,11 @@ class RoofService {
     std::string jpeg;
     int64_t frame_id = 0;
     WallTime captured_at;
+    std::chrono::steady_clock::time_point enqueued_at;  // before JPEG encoding
   };
 
   RoofService() = default;
+  static std::string RoofHop(const Item& item);
   void CaptureLoop();
   void SenderLoop();
   // Reads the next frame to process (after rate sampling); false at the end of input or on stop.
@@ -102,6 +109,8 @@ class RoofService {
   std::optional<vision::FrameChange> gate_;    // capture thread only
   std::unique_ptr<http::HttpClient> fog_;      // sender thread only
   std::atomic<bool> source_open_{false};
+  std::atomic<int64_t> last_frame_ns_{0};  // steady clock, of the last frame read
+  bool live_source_ = false;               // set in Create, read-only after
   // Capture-thread pacing state.
   WallTime start_wall_;      // file media time 0 maps to this wall time
   double media_offset_ = 0;  // seconds of file played before the current loop

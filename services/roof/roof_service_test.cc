@@ -30,7 +30,9 @@ class FakeFog {
       if (delay.count() > 0) std::this_thread::sleep_for(delay);
       const auto* b = reinterpret_cast<const uint8_t*>(r.body.data());
       bool ok = vision::DecodeJpeg({b, r.body.size()}, {}).ok() &&
-                r.Header("x-strata-camera") == "cam-1" && !r.Header("x-strata-frame-id").empty();
+                r.Header("x-strata-camera") == "cam-1" && !r.Header("x-strata-frame-id").empty() &&
+                r.Header("x-strata-hops").rfind(
+                    "roof;bytes=" + std::to_string(r.body.size()) + ";ms=", 0) == 0;
       if (!ok) ++bad;
       ++frames;
       bytes += r.body.size();
@@ -186,6 +188,28 @@ TEST(RoofConfigTest, ErrorsNameKeyAndLine) {
   EXPECT_EQ(good.roof.forward_fps, 2);
   EXPECT_EQ(good.roof.frame_change.method, "consecutive");
   EXPECT_EQ(good.roof.queue_frames, 8);
+}
+
+TEST(RoofConfigTest, IgnoreMasksAreNormalisedPolygons) {
+  Options opts;
+  ASSERT_TRUE(Parse("roof:\n  source: a.avi\n  frame_change:\n    ignore_masks:\n"
+                    "      - [[0, 0], [0.5, 0], [0.5, 0.25]]\n"
+                    "      - [[0.6, 0.6], [1, 0.6], [1, 1], [0.6, 1]]\n",
+                    &opts)
+                  .ok());
+  ASSERT_EQ(opts.roof.frame_change.ignore_masks.size(), 2u);
+  EXPECT_EQ(opts.roof.frame_change.ignore_masks[1].size(), 4u);
+  EXPECT_FLOAT_EQ(opts.roof.frame_change.ignore_masks[0][2].y, 0.25f);
+  for (const char* bad : {"      - [[0, 0], [1, 0]]\n",              // two points
+                          "      - [[0, 0], [1.5, 0], [1, 1]]\n",    // outside 0..1
+                          "      - [[0, 0], [x, 0], [1, 1]]\n",      // not a number
+                          "      - [[0, 0, 0], [1, 0], [1, 1]]\n"}) {  // three coordinates
+    Status s = Parse(std::string("roof:\n  source: a.avi\n  frame_change:\n    ignore_masks:\n") +
+                         bad,
+                     &opts);
+    EXPECT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.message().find("ignore_masks"), std::string::npos) << s;
+  }
 }
 
 }  // namespace
