@@ -12,7 +12,7 @@ else
   CTEST_ARGS += -LE long
 endif
 
-.PHONY: all deps configure build test demo bench format clean
+.PHONY: all deps configure build test demo bench fuzz format clean
 
 all: build
 
@@ -34,6 +34,12 @@ demo: build
 bench: build
 	@scripts/install-deps.sh --peers
 	@scripts/bench.sh $(BUILD)
+
+# Deep fuzzing: clang + libFuzzer + ASan/UBSan in build-fuzz/, FUZZ_SECONDS per target
+# (tests/fuzz/README.md). `make test` already runs every target's seeds + 20,000 mutations.
+FUZZ_SECONDS ?= 60
+fuzz: build
+	@scripts/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

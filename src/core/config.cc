@@ -36,6 +36,28 @@ std::string ScalarText(const YAML::Node& n) {
   return "null";
 }
 
+// Every mapping key must be a plain scalar (a YAML complex key such as `? [a, b]: 1` has no name to
+// report and used to escape as a yaml-cpp exception — found by tests/fuzz), nesting is bounded,
+// and alias expansion is bounded (a "billion laughs" document is refused, not walked).
+Status CheckShape(const YAML::Node& node, const std::string& source, int depth, int* budget) {
+  if (--*budget < 0)
+    return InvalidArgumentError(source + ": more than 100000 nodes (aliases expanded)");
+  if (depth > 64)
+    return InvalidArgumentError(source + ":" + std::to_string(LineOf(node)) +
+                                ": nested deeper than 64 levels");
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar())
+        return InvalidArgumentError(source + ":" + std::to_string(LineOf(kv.first)) +
+                                    ": mapping keys must be plain names, not lists or mappings");
+      STRATA_RETURN_IF_ERROR(CheckShape(kv.second, source, depth + 1, budget));
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) STRATA_RETURN_IF_ERROR(CheckShape(item, source, depth + 1, budget));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 ConfigNode::ConfigNode(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
@@ -46,6 +68,8 @@ Result<ConfigNode> ConfigNode::Parse(std::string_view text, std::string source) 
     if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
     if (!root.IsMap())
       return InvalidArgumentError(source + ":1: the document must be a mapping of keys");
+    int budget = 100000;
+    STRATA_RETURN_IF_ERROR(CheckShape(root, source, 0, &budget));
     return ConfigNode(std::make_shared<Impl>(Impl{root, std::move(source), ""}));
   } catch (const YAML::Exception& e) {
     return InvalidArgumentError(source + ":" + std::to_string(e.mark.line + 1) +

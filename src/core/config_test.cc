@@ -147,3 +147,30 @@ TEST(ConfigTest, EnumAndDurations) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+// Found by tests/fuzz/config_yaml: complex keys used to escape as a yaml-cpp exception.
+TEST(ConfigShapeTest, ComplexKeysDeepNestingAndAliasBombsAreErrorsNotCrashes) {
+  auto complex = ConfigNode::Parse("server:\n  ? [a, b]\n  : 1\n", "c.yaml");
+  ASSERT_FALSE(complex.ok());
+  EXPECT_NE(complex.status().message().find("c.yaml:2"), std::string::npos) << complex.status();
+  EXPECT_NE(complex.status().message().find("plain names"), std::string::npos);
+  auto deep = ConfigNode::Parse("a: " + std::string(100, '[') + std::string(100, ']') + "\n", "d.yaml");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.status().message().find("deeper than 64"), std::string::npos) << deep.status();
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'h'; ++c)
+    bomb += std::string(1, c) + ": &" + c + " [*" + char(c - 1) + ", *" + char(c - 1) + ", *" +
+            char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) +
+            ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" +
+            char(c - 1) + "]\n";
+  auto laughs = ConfigNode::Parse(bomb, "b.yaml");
+  ASSERT_FALSE(laughs.ok());
+  EXPECT_NE(laughs.status().message().find("100000 nodes"), std::string::npos) << laughs.status();
+  EXPECT_TRUE(ConfigNode::Parse("a: &x {b: 1}\nc: *x\n", "ok.yaml").ok());  // plain aliases work
+}
+
+}  // namespace
+}  // namespace strata
