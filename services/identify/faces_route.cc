@@ -1,0 +1,98 @@
+// IdentifyService: POST /api/v1/faces (crop from strata-detect → identity → notify + MQTT).
+// See identify_service.h and docs/surveillance.md.
+#include <spdlog/spdlog.h>
+
+#include "identify_internal.h"
+#include "strata/core/clock.h"
+
+namespace strata::identify_service {
+namespace {
+
+using nlohmann::json;
+
+void CountResult(const std::string& status) {
+  metrics::GetCounter("strata_identify_results_total",
+                      "Crops identified, by status (known, unknown, no_face)", {{"status", status}})
+      .Inc();
+}
+
+json IdentityJson(const IdentityHeaders& id) {
+  bool face = id.status != "no_face";
+  return {{"status", id.status},
+          {"name", face && !id.name.empty() ? json(id.name) : json(nullptr)},
+          {"score", face ? json(id.score) : json(nullptr)},
+          {"threshold", id.threshold},
+          {"metric", id.metric}};
+}
+
+}  // namespace
+
+Result<IdentityHeaders> IdentifyService::Identify(const cv::Mat& bgr, json* latency) {
+  IdentityHeaders id{.status = "no_face",
+                     .threshold = threshold_,
+                     .metric = std::string(vision::FaceMetricName(metric_))};
+  STRATA_ASSIGN_OR_RETURN(Encoded enc, Encode(bgr));
+  (*latency)["face_detect"] = enc.face_detect_ms;
+  (*latency)["encode"] = enc.encode_ms;
+  if (enc.tmpl.empty()) return id;
+  auto t = std::chrono::steady_clock::now();
+  Result<vision::Identity> who = InternalError("not run");
+  {
+    std::lock_guard lock(gallery_mu_);
+    who = gallery_->Identify(enc.tmpl);
+  }
+  if (!who.ok()) return who.status();
+  double identify_ms = Ms(t);
+  StageHistogram("identify").Observe(identify_ms / 1000);
+  (*latency)["identify"] = identify_ms;
+  id.status = who->status();
+  id.name = who->name;
+  id.score = who->score;
+  id.threshold = who->threshold;
+  return id;
+}
+
+Result<http::Response> IdentifyService::PostFace(const http::Request& r) {
+  auto start = std::chrono::steady_clock::now();
+  if (auto bad = http::CheckContentType(r, "image/jpeg")) return *bad;
+  STRATA_ASSIGN_OR_RETURN(CropMeta meta, ParseCropMeta(r));
+  json latency = json::object();
+  double decode_ms = 0;
+  STRATA_ASSIGN_OR_RETURN(cv::Mat bgr, DecodeBody(r, &decode_ms));
+  latency["decode"] = decode_ms;
+  IdentityHeaders id{.status = "no_face",
+                     .threshold = threshold_,
+                     .metric = std::string(vision::FaceMetricName(metric_))};
+  if (meta.kind == "face") {
+    STRATA_ASSIGN_OR_RETURN(id, Identify(bgr, &latency));
+  }
+  double total_ms = Ms(start);
+  latency["total"] = total_ms;
+  StageHistogram("identify_crop").Observe(total_ms / 1000);
+  CountResult(id.status);
+  if (forwarder_) forwarder_->Enqueue({r.body, ForwardHeaders(meta, id, r.body.size(), total_ms)});
+  if (mqtt_ && id.status != "no_face") Publish(meta, id);
+  return http::Response::Json(
+      {{"camera", meta.camera},
+       {"track_id", meta.track_id},
+       {"kind", meta.kind},
+       {"frame_id", meta.frame_id.empty() ? json(nullptr) : json(meta.frame_id)},
+       {"identity", IdentityJson(id)},
+       {"latency_ms", latency}});
+}
+
+void IdentifyService::Publish(const CropMeta& meta, const IdentityHeaders& id) {
+  json msg = {{"name", id.status == "known" ? json(id.name) : json(nullptr)},
+              {"status", id.status},
+              {"score", id.score},
+              {"track_id", meta.track_id},
+              {"time", FormatRfc3339(Clock::Real()->Now())}};
+  Status s = mqtt_->Publish(config_.mqtt.prefix + "/camera/" + meta.camera + "/face", msg.dump(), 0,
+                            false);
+  metrics::GetCounter("strata_identify_mqtt_publish_total", "Face results published on MQTT",
+                      {{"result", s.ok() ? "ok" : "failed"}})
+      .Inc();
+  if (!s.ok()) spdlog::warn("identify: face result not published on MQTT: {}", s.message());
+}
+
+}  // namespace strata::identify_service
