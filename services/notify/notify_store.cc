@@ -1,0 +1,161 @@
+// SQLite alert log and outbox of strata-notify (see notify_store.h).
+#include "notify_store.h"
+
+namespace strata::notify_service {
+namespace {
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS alerts(
+  alert_id TEXT PRIMARY KEY, camera TEXT NOT NULL, track_id INTEGER NOT NULL,
+  event_type TEXT NOT NULL, phase TEXT NOT NULL, ended INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL, snapshot INTEGER NOT NULL, snapshot_ms INTEGER NOT NULL,
+  snapshot_score REAL NOT NULL, identity_status TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alerts_open ON alerts(ended);
+CREATE INDEX IF NOT EXISTS alerts_snapshot ON alerts(snapshot, identity_status, snapshot_ms);
+CREATE TABLE IF NOT EXISTS outbox(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL, sink TEXT NOT NULL,
+  topic TEXT NOT NULL, body BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+  state INTEGER NOT NULL DEFAULT 0, error TEXT);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, id);
+)sql";
+
+constexpr char kColumns[] =
+    "SELECT alert_id, camera, track_id, event_type, phase, ended, last_seen_ms, snapshot, "
+    "snapshot_ms, snapshot_score, identity_status, doc FROM alerts ";
+
+}  // namespace
+
+Result<std::unique_ptr<NotifyStore>> NotifyStore::Open(const std::string& path) {
+  std::unique_ptr<NotifyStore> s(new NotifyStore());
+  STRATA_ASSIGN_OR_RETURN(s->db_, store::Database::Open(path));
+  STRATA_RETURN_IF_ERROR(s->db_->Exec(kSchema));
+  return s;
+}
+
+Status NotifyStore::Save(const AlertRow& row, const std::vector<Delivery>& outbox) {
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&]() -> Status {
+    STRATA_ASSIGN_OR_RETURN(
+        auto st, db_->Prepare("INSERT OR REPLACE INTO alerts VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
+    st.Bind(1, row.alert_id).Bind(2, row.camera).Bind(3, row.track_id).Bind(4, row.event_type);
+    st.Bind(5, row.phase).Bind(6, row.ended ? 1 : 0).Bind(7, row.last_seen_ms);
+    st.Bind(8, static_cast<int>(row.snapshot)).Bind(9, row.snapshot_ms);
+    st.Bind(10, row.snapshot_score).Bind(11, row.identity_status).Bind(12, row.doc.dump());
+    STRATA_RETURN_IF_ERROR(st.Run());
+    STRATA_ASSIGN_OR_RETURN(
+        auto ins, db_->Prepare("INSERT INTO outbox(alert_id, sink, topic, body) VALUES(?,?,?,?)"));
+    for (const Delivery& d : outbox) {
+      ins.Bind(1, d.alert_id).Bind(2, d.sink).Bind(3, d.topic);
+      ins.BindBlob(4, d.body.data(), d.body.size());
+      STRATA_RETURN_IF_ERROR(ins.Run());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<AlertRow>> NotifyStore::Query(store::Statement& st) {
+  std::vector<AlertRow> rows;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    AlertRow r;
+    r.alert_id = st.ColumnText(0);
+    r.camera = st.ColumnText(1);
+    r.track_id = st.ColumnInt(2);
+    r.event_type = st.ColumnText(3);
+    r.phase = st.ColumnText(4);
+    r.ended = st.ColumnInt(5) != 0;
+    r.last_seen_ms = st.ColumnInt(6);
+    r.snapshot = static_cast<SnapshotState>(st.ColumnInt(7));
+    r.snapshot_ms = st.ColumnInt(8);
+    r.snapshot_score = st.ColumnDouble(9);
+    r.identity_status = st.ColumnText(10);
+    r.doc = nlohmann::json::parse(st.ColumnText(11), nullptr, false);
+    if (r.doc.is_discarded())
+      return DataLossError(db_->path() + ": alert " + r.alert_id + " has a corrupt document");
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+Result<std::vector<AlertRow>> NotifyStore::OpenAlerts() {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kColumns) + "WHERE ended = 0"));
+  return Query(st);
+}
+
+Result<AlertRow> NotifyStore::Get(const std::string& alert_id) {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kColumns) + "WHERE alert_id = ?"));
+  st.Bind(1, alert_id);
+  STRATA_ASSIGN_OR_RETURN(auto rows, Query(st));
+  if (rows.empty()) return NotFoundError("event '" + alert_id + "' is unknown");
+  return rows.front();
+}
+
+Result<std::vector<AlertRow>> NotifyStore::List(const EventQuery& q) {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(
+      auto st, db_->Prepare(std::string(kColumns) +
+                            "WHERE (?1 = '' OR alert_id < ?1) AND (?2 = '' OR camera = ?2) AND "
+                            "(?3 = '' OR event_type = ?3) ORDER BY alert_id DESC LIMIT ?4"));
+  st.Bind(1, q.before).Bind(2, q.camera).Bind(3, q.event_type).Bind(4, q.limit);
+  return Query(st);
+}
+
+Result<std::vector<AlertRow>> NotifyStore::SnapshotsOlderThan(const std::string& identity_status,
+                                                              int64_t cutoff_ms) {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(
+      auto st, db_->Prepare(std::string(kColumns) +
+                            "WHERE snapshot = 1 AND identity_status = ? AND snapshot_ms <= ?"));
+  st.Bind(1, identity_status).Bind(2, cutoff_ms);
+  return Query(st);
+}
+
+Result<std::vector<Delivery>> NotifyStore::Pending(const std::string& sink, int limit) {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(
+      auto st, db_->Prepare("SELECT id, alert_id, sink, topic, body, attempts "
+                            "FROM outbox WHERE state = 0 AND sink = ? ORDER BY id LIMIT ?"));
+  st.Bind(1, sink).Bind(2, limit);
+  std::vector<Delivery> out;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    std::vector<uint8_t> body = st.ColumnBlob(4);
+    out.push_back({st.ColumnInt(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3),
+                   std::string(body.begin(), body.end()), static_cast<int>(st.ColumnInt(5))});
+  }
+  return out;
+}
+
+Result<int64_t> NotifyStore::PendingCount() {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT COUNT(*) FROM outbox WHERE state = 0"));
+  STRATA_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.ColumnInt(0) : 0;
+}
+
+Status NotifyStore::Checkpoint() {
+  std::lock_guard lock(mu_);
+  return db_->Checkpoint();
+}
+
+Status NotifyStore::MarkDelivered(int64_t id) {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(auto st, db_->Prepare("DELETE FROM outbox WHERE id = ?"));
+  st.Bind(1, id);
+  return st.Run();
+}
+
+Status NotifyStore::MarkAttempt(int64_t id, int attempts, bool give_up, const std::string& error) {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(auto st,
+                          db_->Prepare("UPDATE outbox SET attempts = ?, state = ?, error = ? "
+                                       "WHERE id = ?"));
+  st.Bind(1, attempts).Bind(2, give_up ? 2 : 0).Bind(3, error).Bind(4, id);
+  return st.Run();
+}
+
+}  // namespace strata::notify_service
