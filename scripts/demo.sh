@@ -46,5 +46,17 @@ curl -s "$surl/api/v1/customers/cust-7/segment"; echo
 run "$BIN/strata" segment report --url "$surl" --svg "$out/segments-live.svg"
 run "$BIN/strata" segment report --events "$out/events.ndjson" --svg "$out/segments.svg"
 kill -TERM "$seg"; wait "$seg"; seg=""
+
+printf '\n\033[1m== Tiered video surveillance: roof -> fog -> cloud on vtest.avi (HOG + Haar + LBPH)\033[0m\n'
+vtest=/usr/share/doc/opencv-doc/examples/data/vtest.avi
+if [[ -f "$vtest" ]]; then
+  rm -rf "$out/surveil"
+  # The lower 80% of the picture is a restricted zone: everyone walking in is an intruder alert.
+  run "$BIN/strata" surveil --video "$vtest" --zone "0,0.2 1,0.2 1,1 0,1" \
+    --json "$out/surveil.json" --work-dir "$out/surveil"
+else
+  echo "demo: skipping surveillance: $vtest is missing (apt-get install opencv-doc)"
+fi
 echo
-echo "demo: done. Open $out/segments.svg (segment sizes over time, customers by segment)."
+echo "demo: done. Open $out/segments.svg (segment sizes over time, customers by segment);"
+echo "      surveillance report: $out/surveil.json, alert snapshots in $out/surveil/notify/snapshots/."

@@ -20,6 +20,13 @@ void RegisterVersion(CLI::App& app, Context& ctx);
 void RegisterHealth(CLI::App& app, Context& ctx);
 void RegisterConfig(CLI::App& app, Context& ctx);
 void RegisterSegment(CLI::App& app, Context& ctx);  // segment.cc (+ segment_*.cc, svg.cc)
+void RegisterSurveil(CLI::App& app, Context& ctx);  // surveil.cc (+ surveil_*.cc, prom_text.cc)
+void RegisterFederate(CLI::App& app, Context& ctx);  // federate.cc (+ federate_report.cc, svg.cc)
+void RegisterLink(CLI::App& app, Context& ctx);  // link.cc (orchestrator/link)
+void RegisterUp(CLI::App& app, Context& ctx);      // topology_up.cc (orchestrator/topology)
+void RegisterStatus(CLI::App& app, Context& ctx);  // topology_status.cc
+void RegisterDown(CLI::App& app, Context& ctx);    // topology_status.cc
+void RegisterDeploy(CLI::App& app, Context& ctx);  // topology_deploy.cc
 
 inline void RegisterAllVerbs(CLI::App& app, Context& ctx) {
   RegisterVersion(app, ctx);
@@ -27,6 +34,21 @@ inline void RegisterAllVerbs(CLI::App& app, Context& ctx) {
   RegisterConfig(app, ctx);
 #if STRATA_CLI_SEGMENT
   RegisterSegment(app, ctx);
+#endif
+#if STRATA_CLI_SURVEIL
+  RegisterSurveil(app, ctx);
+#endif
+#if STRATA_CLI_FEDERATE
+  RegisterFederate(app, ctx);
+#endif
+#if STRATA_CLI_LINK
+  RegisterLink(app, ctx);
+#endif
+#if STRATA_CLI_TOPOLOGY
+  RegisterUp(app, ctx);
+  RegisterStatus(app, ctx);
+  RegisterDown(app, ctx);
+  RegisterDeploy(app, ctx);
 #endif
 }
 

@@ -66,7 +66,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_ASSIGN_OR_RETURN(ConfigNode roof, root.Child("roof"));
   STRATA_RETURN_IF_ERROR(roof.CheckKeys({"camera", "source", "capture_fps", "forward_fps",
                                          "jpeg_quality", "frame_change", "fog_url", "queue_frames",
-                                         "loop", "realtime", "max_frames", "open_timeout",
+                                         "loop", "realtime", "max_frames", "open_timeout", "block_when_full",
                                          "read_timeout"}));
   RoofConfig& c = out->roof;
   STRATA_RETURN_IF_ERROR(roof.Get("camera", &c.camera));
@@ -83,6 +83,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
     return InvalidArgumentError(roof.Where("fog_url") + ": must start with http:// or https://");
   STRATA_RETURN_IF_ERROR(roof.GetInRange("queue_frames", &c.queue_frames, 1, 1024));
   STRATA_RETURN_IF_ERROR(roof.Get("loop", &c.loop));
+  STRATA_RETURN_IF_ERROR(roof.Get("block_when_full", &c.block_when_full));
   STRATA_RETURN_IF_ERROR(roof.Get("realtime", &c.realtime));
   STRATA_RETURN_IF_ERROR(roof.Get("max_frames", &c.max_frames));
   if (c.max_frames < 0) return InvalidArgumentError(roof.Where("max_frames") + ": must be >= 0");

@@ -224,7 +224,11 @@ void RoofService::Enqueue(const cv::Mat& frame, WallTime ts) {
   if (!jpeg.ok()) return;
   bool dropped = false;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    if (config_.block_when_full && !live_source_)  // batch: wait for the fog instead of dropping
+      cv_.wait(lock, [this] {
+        return stop_ || static_cast<int>(queue_.size()) < config_.queue_frames;
+      });
     if (static_cast<int>(queue_.size()) >= config_.queue_frames) {
       queue_.pop_front();
       ++stats_.frames_dropped_queue_full;
@@ -261,6 +265,7 @@ void RoofService::SenderLoop() {
       queue_.pop_front();
       sending_ = true;
     }
+    cv_.notify_all();  // a capture thread blocked on a full queue (block_when_full) may go on
     http::HeaderList h = {{"X-Strata-Camera", config_.camera},
                           {"X-Strata-Frame-Id", std::to_string(item.frame_id)},
                           {"X-Strata-Captured-At", FormatRfc3339(item.captured_at)},

@@ -44,6 +44,7 @@ struct RoofConfig {
   vision::FrameChangeConfig frame_change;
   std::string fog_url = "http://127.0.0.1:8081";  // strata-detect base URL
   int queue_frames = 8;                           // bounded send queue; oldest dropped when full
+  bool block_when_full = false;  // files only: wait for the fog instead of dropping (batch runs)
   bool loop = false;                              // replay a file forever
   bool realtime = true;    // false: read files as fast as possible (tests, batch)
   int64_t max_frames = 0;  // stop capturing after this many frames; 0 = unlimited

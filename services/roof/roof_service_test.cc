@@ -122,6 +122,25 @@ TEST(RoofServiceTest, SlowFogDropsOldestFramesWithBoundedQueue) {
   EXPECT_EQ(s.frames_forwarded, static_cast<uint64_t>(fog.frames.load()));
 }
 
+// Batch runs (strata surveil) wait for the fog instead of dropping: every changed frame arrives.
+TEST(RoofServiceTest, BlockWhenFullLosesNoFrameOfAFile) {
+  SKIP_WITHOUT_VTEST();
+  FakeFog fog(std::chrono::milliseconds(20));
+  RoofConfig c = VtestConfig(fog.url(), 40);
+  c.queue_frames = 2;
+  c.forward_fps = 1000;
+  c.block_when_full = true;
+  auto roof = RoofService::Create(c);
+  ASSERT_TRUE(roof.ok()) << roof.status();
+  (*roof)->Start();
+  ASSERT_TRUE((*roof)->WaitDrained(kDrainTimeout));
+  RoofStats s = (*roof)->Stats();
+  EXPECT_EQ(s.frames_dropped_queue_full, 0u);
+  EXPECT_EQ(s.frames_forwarded, s.frames_captured - s.frames_skipped_unchanged);
+  EXPECT_EQ(static_cast<uint64_t>(fog.frames.load()), s.frames_forwarded);
+  EXPECT_EQ(fog.bad.load(), 0);
+}
+
 TEST(RoofServiceTest, FogDownIsCountedAndCaptureContinues) {
   SKIP_WITHOUT_VTEST();
   uint16_t dead_port;

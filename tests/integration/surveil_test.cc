@@ -1,0 +1,103 @@
+// `strata surveil` end to end: the four surveillance services (roof, detect, identify, notify) as
+// real processes on loopback with a real mosquitto, a real video decoded by OpenCV. An intruder
+// (every person entering a restricted zone) produces exactly one alert per track, both on MQTT
+// and in notify's event log. No timing assertions.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "strata/testing/fixtures.h"
+
+namespace strata {
+namespace {
+
+using nlohmann::json;
+
+const std::string kStrata = std::string(STRATA_BINARY_DIR) + "/bin/strata";
+constexpr char kVtest[] = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
+
+testing::RunResult Strata(std::vector<std::string> args, int timeout_s = 300) {
+  args.insert(args.begin(), kStrata);
+  auto r = testing::Run(args, std::chrono::seconds(timeout_s));
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : testing::RunResult{};
+}
+
+json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return json::parse(ss.str(), nullptr, false);
+}
+
+TEST(SurveilTest, ZoneIntrudersGiveOneAlertPerTrackOnMqttAndInTheEventLog) {
+  if (!std::filesystem::exists(kVtest)) GTEST_SKIP() << kVtest << " is absent (opencv-doc)";
+  if (!std::filesystem::exists("/usr/sbin/mosquitto")) GTEST_SKIP() << "mosquitto is absent";
+  testing::TempDir dir;
+  const std::string report_path = dir.File("report.json"), work = dir.File("work");
+  auto r = Strata({"surveil", "--video", kVtest, "--max-frames", "120", "--zone",
+                   "0,0.2 1,0.2 1,1 0,1", "--json", report_path, "--work-dir", work});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bytes per link"), std::string::npos) << r.out;
+  json rep = ReadJson(report_path);
+  ASSERT_TRUE(rep.is_object()) << "report is not JSON";
+
+  // Roof: every frame captured, only changed ones (capped at y fps) forwarded.
+  EXPECT_EQ(rep["frames"]["captured"].get<int>(), 120);
+  EXPECT_GT(rep["frames"]["forwarded"].get<int>(), 0);
+  EXPECT_LT(rep["frames"]["forwarded"].get<int>(), 120);
+  EXPECT_EQ(rep["fog"]["frames_processed"].get<int>(), rep["frames"]["forwarded"].get<int>());
+  EXPECT_GT(rep["fog"]["persons"].get<int>(), 0);
+
+  // Each tier sends less than the one below it, and far less than every raw frame.
+  std::map<std::string, double> bytes;
+  for (const json& l : rep["links"]) bytes[l["link"]] = l["measured_bytes"];
+  const double naive = bytes["camera -> fog, every frame (naive)"];
+  EXPECT_GT(bytes["roof -> fog"], 0);
+  EXPECT_LT(bytes["roof -> fog"], naive);
+  EXPECT_GT(bytes["fog -> cloud"], 0);
+  EXPECT_LT(bytes["fog -> cloud"], bytes["roof -> fog"] / 5);
+
+  // Alerts: at least one, one per (camera, track), every one published once as phase "new" on
+  // MQTT, each with its snapshot on disk and the hops it crossed.
+  const json& events = rep["alerts"];
+  ASSERT_GT(events.size(), 0u) << rep.dump(2);
+  std::set<std::pair<std::string, int>> tracks;
+  for (const json& e : events) {
+    tracks.insert({e["camera"].get<std::string>(), e["track_id"].get<int>()});
+    EXPECT_EQ(e["camera"], "cam1");
+    EXPECT_TRUE(e["event_type"] == "zone_entry" || e["event_type"] == "unknown_face") << e;
+    EXPECT_TRUE(std::filesystem::exists(work + "/notify/snapshots/" +
+                                        e["alert_id"].get<std::string>() + ".jpg"))
+        << e["alert_id"];
+    std::string path = e["path"].dump();
+    for (const char* node : {"roof", "detect", "identify", "notify"})
+      EXPECT_NE(path.find(node), std::string::npos) << path;
+  }
+  EXPECT_EQ(tracks.size(), events.size()) << "more than one alert for a track";
+  EXPECT_EQ(rep["cloud"]["alerts"]["mqtt_messages"]["new"].get<size_t>(), events.size());
+}
+
+TEST(SurveilTest, MissingOrCorruptVideoIsOneReadableLineAndExitOne) {
+  testing::TempDir dir;
+  auto missing = Strata({"surveil", "--video", dir.File("nope.avi")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("nope.avi"), std::string::npos) << missing.err;
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+  {
+    std::ofstream out(dir.File("corrupt.avi"));
+    out << "RIFF this is not a video";
+  }
+  auto corrupt = Strata({"surveil", "--video", dir.File("corrupt.avi")});
+  EXPECT_EQ(corrupt.exit_code, 1);
+  EXPECT_NE(corrupt.err.find("corrupt.avi"), std::string::npos) << corrupt.err;
+  auto usage = Strata({"surveil", "--max-frames", "-3"});
+  EXPECT_EQ(usage.exit_code, 2) << usage.err;
+}
+
+}  // namespace
+}  // namespace strata
