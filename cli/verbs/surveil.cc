@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <opencv2/videoio.hpp>
 #include <thread>
 
@@ -34,8 +35,12 @@ struct SurveilOptions {
   int64_t max_frames = 0;
   double capture_fps = 10, forward_fps = 5;
   bool realtime = false;
-  std::string detector = "hog";  // hog | a dnn manifest path
-  std::string models;
+  std::string detector = "hog";  // hog | a dnn manifest name or path
+  std::string faces = "haar";    // haar | yunet (detect and identify)
+  std::string encoder = "lbph";  // lbph | mobilefacenet (identify)
+  double threshold = -1;         // identify's same-person threshold; < 0 = the encoder's default
+  std::vector<std::string> enrol;  // NAME=IMAGE
+  std::string models, manifests;
   std::vector<std::string> zones;  // "x,y x,y x,y ..." normalised polygons (restricted zones)
   bool alert_on_person = false;
   bool mqtt = true;
@@ -68,13 +73,64 @@ std::string MqttYaml(const std::string& uri, const std::string& id) {
   return uri.empty() ? "" : "  mqtt: {url: \"" + uri + "\", client_id: " + id + "}\n";
 }
 
-std::string DetectorYaml(const SurveilOptions& o) {
-  std::string y = "detect:\n  faces: haar\n  annotate: false\n";
-  if (o.detector != "hog") {
-    y += "  backend: dnn\n  manifest: \"" + o.detector + "\"\n";
-    if (!o.models.empty()) y += "  model_dirs: [\"" + o.models + "\"]\n";
+// The directory of the model manifests (configs/models): --manifests, else ./configs/models, else
+// beside the build (<bin>/../../configs/models), else the installed copy.
+std::string ManifestDir(const SurveilOptions& o, const std::filesystem::path& bin_dir) {
+  if (!o.manifests.empty()) return o.manifests;
+  for (const std::filesystem::path& p :
+       {std::filesystem::path("configs/models"), bin_dir / "../../configs/models",
+        std::filesystem::path("/usr/share/strata/configs/models")}) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec)) return std::filesystem::weakly_canonical(p, ec).string();
   }
+  return "configs/models";
+}
+
+// A manifest given as a name ("yolo_fastest_body") or a path.
+std::string Manifest(const std::string& dir, const std::string& name_or_path) {
+  if (name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".yaml"))
+    return name_or_path;
+  return dir + "/" + name_or_path + ".yaml";
+}
+
+std::string ModelsYaml(const SurveilOptions& o) {
+  return o.models.empty() ? "" : "  model_dirs: [\"" + o.models + "\"]\n";
+}
+
+std::string DetectorYaml(const SurveilOptions& o, const std::string& manifests) {
+  std::string y = "detect:\n  faces: " + o.faces + "\n  face_manifest: \"" + manifests +
+                  "/yunet.yaml\"\n  annotate: false\n" + ModelsYaml(o);
+  if (o.detector != "hog")
+    y += "  backend: dnn\n  manifest: \"" + Manifest(manifests, o.detector) + "\"\n";
   return y;
+}
+
+std::string IdentifyYaml(const SurveilOptions& o, const std::string& manifests,
+                         const std::string& notify_url, const std::string& broker) {
+  std::string y = "identify:\n  notify_url: \"" + notify_url + "\"\n  encoder: " + o.encoder +
+                  "\n  faces: " + o.faces + "\n  face_manifest: \"" + manifests +
+                  "/yunet.yaml\"\n  manifest: \"" + manifests + "/mobilefacenet.yaml\"\n" +
+                  ModelsYaml(o) + MqttYaml(broker, "surveil-identify");
+  if (o.threshold >= 0) y += "  threshold: " + std::to_string(o.threshold) + "\n";
+  return y;
+}
+
+// --enrol NAME=IMAGE: one photo into identify's gallery.
+Status Enrol(const std::string& identify_url, const std::string& spec) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return InvalidArgumentError("--enrol '" + spec + "': expected NAME=IMAGE");
+  const std::string name = spec.substr(0, eq), path = spec.substr(eq + 1);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("--enrol: cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  STRATA_ASSIGN_OR_RETURN(auto c, http::HttpClient::Create({.base_url = identify_url}));
+  STRATA_ASSIGN_OR_RETURN(http::ClientResponse r,
+                          c->Post("/api/v1/gallery/" + name, ss.str(), "image/jpeg"));
+  Status st = r.ToStatus();
+  if (!st.ok()) return Status(st.code(), "--enrol " + name + "=" + path + ": " + st.message());
+  return Status::Ok();
 }
 
 void Progress(int64_t n, int64_t total, double fps, bool done) {
@@ -156,6 +212,7 @@ int Run(const SurveilOptions& o) {
     std::filesystem::create_directories(work, ec);
   }
   SurveilStack stack(work, self.parent_path().string());
+  const std::string manifests = ManifestDir(o, self.parent_path());
   std::string broker;
   if (o.mqtt) {
     Status b = stack.StartBroker();
@@ -169,10 +226,11 @@ int Run(const SurveilOptions& o) {
                                        "  alert_on_person: " + (o.alert_on_person ? "true" : "false") +
                                        "\n" + ZonesYaml(o));
   if (s.ok())
-    s = stack.Start("identify", server + "identify:\n  notify_url: \"" + stack.Url("notify") +
-                                    "\"\n" + MqttYaml(broker, "surveil-identify"));
+    s = stack.Start("identify",
+                    server + IdentifyYaml(o, manifests, stack.Url("notify"), broker));
+  for (size_t i = 0; s.ok() && i < o.enrol.size(); ++i) s = Enrol(stack.Url("identify"), o.enrol[i]);
   if (s.ok())
-    s = stack.Start("detect", server + DetectorYaml(o) + "  cloud: {url: \"" +
+    s = stack.Start("detect", server + DetectorYaml(o, manifests) + "  cloud: {url: \"" +
                                   stack.Url("identify") + "\"}\n");
   // Alerts as an MQTT consumer sees them.
   std::mutex mu;
@@ -285,9 +343,16 @@ void RegisterSurveil(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0.1, 1000.0));
   cmd->add_flag("--realtime", o->realtime, "pace the file at its own speed (default: as fast as possible)");
   cmd->add_option("--detector", o->detector,
-                  "hog (embedded default) or the path of a dnn model manifest, e.g. "
-                  "configs/models/yolo_fastest_body.yaml");
-  cmd->add_option("--models", o->models, "directory with the model files (dnn)");
+                  "hog (embedded default) or a dnn model manifest name or path, e.g. "
+                  "yolo_fastest_body");
+  cmd->add_option("--models", o->models, "directory with the model files (dnn, yunet, mobilefacenet)");
+  cmd->add_option("--manifests", o->manifests, "directory of the model manifests (default: configs/models)");
+  cmd->add_option("--faces", o->faces, "face detector in detect and identify")
+      ->check(CLI::IsMember({"haar", "yunet"}));
+  cmd->add_option("--encoder", o->encoder, "face template in identify")
+      ->check(CLI::IsMember({"lbph", "mobilefacenet"}));
+  cmd->add_option("--threshold", o->threshold, "identify's same-person threshold (metric units)");
+  cmd->add_option("--enrol", o->enrol, "enrol NAME=IMAGE into the gallery before streaming (repeatable)");
   cmd->add_option("--zone", o->zones,
                   "restricted zone, normalised points 'x,y x,y x,y ...' (repeatable)");
   cmd->add_flag("--alert-on-person", o->alert_on_person, "alert on every person track");

@@ -80,7 +80,8 @@ CloudUplink::Want CloudUplink::Decide(const std::string& camera, int track_id, b
   TrackState& s = it->second;
   bool first = s.faces_sent == 0 && !s.person_sent;
   if (has_face && s.faces_sent < config_.max_faces_per_track &&
-      (s.faces_sent == 0 || face_score >= s.best_face + config_.min_face_gain) &&
+      (s.faces_sent == 0 || face_score >= s.best_face + config_.min_face_gain ||
+       now - s.last_sent >= config_.resend_interval) &&
       (first || now - s.last_sent >= config_.min_interval)) {
     ++s.faces_sent;
     s.best_face = std::max(s.best_face, face_score);

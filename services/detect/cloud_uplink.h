@@ -3,7 +3,8 @@
 //
 // Per confirmed track it sends one crop the first time the track is seen (the face when one was
 // found, else the person), then a face crop again only when the face score improves by
-// `min_face_gain`, at most `max_faces_per_track` faces and no more often than `min_interval`. So
+// `min_face_gain` or `resend_interval` has passed, at most `max_faces_per_track` faces and no more
+// often than `min_interval`. So
 // one person walking through a scene costs a handful of crops, not one per frame. Crops wait in a
 // bounded queue (oldest dropped and counted when the cloud is slow) and one worker thread POSTs
 // them to <url>/api/v1/faces, metered as the LinkMeter link ("fog", "cloud").
@@ -34,6 +35,9 @@ struct CloudUplinkConfig {
   int max_faces_per_track = 3;
   double min_face_gain = 0.1;  // a new face crop must beat the best sent score by this much
   std::chrono::milliseconds min_interval{1000};
+  // Another look at the same face after this long even without a better score (YuNet scores
+  // saturate at 1.0), so the cloud's identity decision gets up to max_faces_per_track looks.
+  std::chrono::milliseconds resend_interval{2000};
   int queue = 32;                // crops waiting; the oldest is dropped beyond this
   int max_tracks = 4096;         // per-track send state kept (least recently seen evicted)
   std::chrono::milliseconds timeout{5000};

@@ -70,6 +70,19 @@ TEST(CloudUplinkDecideTest, MinIntervalSpacesFaceCrops) {
   EXPECT_EQ((*up)->Decide("cam", 7, true, 0.9f), Want::kNothing);  // better, but too soon
 }
 
+TEST(CloudUplinkDecideTest, ResendIntervalGivesTheSameFaceAnotherLook) {
+  FakeCloud cloud;
+  cloud.Start();
+  auto up = CloudUplink::Create({.url = cloud.url(),
+                                 .max_faces_per_track = 2,
+                                 .min_interval = std::chrono::milliseconds(0),
+                                 .resend_interval = std::chrono::milliseconds(0)});
+  ASSERT_TRUE(up.ok());
+  EXPECT_EQ((*up)->Decide("cam", 4, true, 1.0f), Want::kFace);
+  EXPECT_EQ((*up)->Decide("cam", 4, true, 1.0f), Want::kFace);     // same score, resent
+  EXPECT_EQ((*up)->Decide("cam", 4, true, 1.0f), Want::kNothing);  // cap
+}
+
 TEST(CloudUplinkTest, RejectsBadSettings) {
   EXPECT_FALSE(CloudUplink::Create({.url = "ftp://x"}).ok());
   EXPECT_FALSE(CloudUplink::Create({.url = "http://127.0.0.1:1", .queue = 0}).ok());

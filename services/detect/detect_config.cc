@@ -31,11 +31,12 @@ Status ParseDetector(const ConfigNode& det, vision::DetectorConfig* d) {
 Status ParseCloud(const ConfigNode& det, CloudUplinkConfig* c) {
   STRATA_ASSIGN_OR_RETURN(ConfigNode cl, det.Child("cloud"));
   STRATA_RETURN_IF_ERROR(cl.CheckKeys({"url", "max_faces_per_track", "min_face_gain",
-                                       "min_interval", "queue", "timeout"}));
+                                       "min_interval", "resend_interval", "queue", "timeout"}));
   STRATA_RETURN_IF_ERROR(cl.Get("url", &c->url));
   STRATA_RETURN_IF_ERROR(cl.GetInRange("max_faces_per_track", &c->max_faces_per_track, 0, 100));
   STRATA_RETURN_IF_ERROR(cl.GetInRange("min_face_gain", &c->min_face_gain, 0.0, 1.0));
   STRATA_RETURN_IF_ERROR(cl.Get("min_interval", &c->min_interval));
+  STRATA_RETURN_IF_ERROR(cl.Get("resend_interval", &c->resend_interval));
   STRATA_RETURN_IF_ERROR(cl.GetInRange("queue", &c->queue, 1, 10000));
   return cl.Get("timeout", &c->timeout);
 }

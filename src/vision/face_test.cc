@@ -108,6 +108,37 @@ TEST(VisionFaceDetectorTest, YunetFindsFacesWithLandmarksInGalleryPhotos) {
   EXPECT_EQ(photos, 8);
 }
 
+// Two people side by side, one box around both and one around the right person: the right face
+// goes to the right person only (it is central there), never to both.
+TEST(VisionFaceDetectorTest, AFaceIsAssignedToOnePersonTheOneItIsCentralIn) {
+  auto fd = FaceDetector::Create(Backend<FaceDetectorConfig>("haar"));
+  ASSERT_TRUE(fd.ok());
+  std::string a = GalleryDir() + "/id_A_1.jpg", b = GalleryDir() + "/id_B_2.jpg";
+  if (!fs::exists(a) || !fs::exists(b)) GTEST_SKIP() << "gallery photos absent";
+  cv::Mat left = cv::imread(a), right = cv::imread(a);
+  cv::resize(left, left, cv::Size(300, 300 * left.rows / left.cols));
+  right = left.clone();
+  cv::Mat frame(left.rows + 100, 800, CV_8UC3, cv::Scalar(30, 90, 30));
+  left.copyTo(frame(cv::Rect(50, 50, left.cols, left.rows)));
+  right.copyTo(frame(cv::Rect(450, 50, right.cols, right.rows)));
+  Detection wide, narrow;
+  wide.box = cv::Rect2f(300, 40, 460, static_cast<float>(left.rows + 20));  // mostly the right one
+  narrow.box = cv::Rect2f(450, 50, 300, static_cast<float>(right.rows));
+  auto faces = DetectFacesInPersons(*fd, frame, {wide, narrow}, 0.0f);
+  ASSERT_TRUE(faces.ok());
+  int narrow_faces = 0;
+  for (const PersonFace& f : *faces) {
+    float cx = f.face.box.x + f.face.box.width / 2;
+    if (f.detection_index == 1) {
+      ++narrow_faces;
+      EXPECT_GT(cx, 450);
+    } else {
+      EXPECT_LT(cx, 450) << "the right person's face was also given to the wide box";
+    }
+  }
+  EXPECT_EQ(narrow_faces, 1);
+}
+
 TEST(VisionFaceDetectorTest, FacesInsidePersonCropsMapBackToTheFrame) {
   auto fd = FaceDetector::Create(Backend<FaceDetectorConfig>("haar"));
   ASSERT_TRUE(fd.ok());

@@ -1,6 +1,7 @@
 #include "strata/vision/faces.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
@@ -125,6 +126,17 @@ std::vector<PersonCrop> CropPersons(const cv::Mat& frame, const std::vector<Dete
   return crops;
 }
 
+namespace {
+
+// How far a face sits from where a head is in its person box: horizontal distance from the box
+// centre, in box widths (the head of the person a box was drawn around is near its centre line).
+float OffCentre(const cv::Rect2f& face, const cv::Rect2f& person) {
+  float cx = face.x + face.width / 2, pcx = person.x + person.width / 2;
+  return std::abs(cx - pcx) / std::max(1.f, person.width);
+}
+
+}  // namespace
+
 Result<std::vector<PersonFace>> DetectFacesInPersons(FaceDetector& detector, const cv::Mat& frame,
                                                      const std::vector<Detection>& persons,
                                                      float margin) {
@@ -133,14 +145,34 @@ Result<std::vector<PersonFace>> DetectFacesInPersons(FaceDetector& detector, con
     if (crop.rect.width < 8 || crop.rect.height < 8) continue;
     STRATA_ASSIGN_OR_RETURN(std::vector<Face> faces, detector.Detect(crop.image));
     if (faces.empty()) continue;
-    Face f = faces.front();
     cv::Point2f off(static_cast<float>(crop.rect.x), static_cast<float>(crop.rect.y));
-    f.box.x += off.x;
-    f.box.y += off.y;
-    for (cv::Point2f& p : f.landmarks) p += off;
-    out.push_back({crop.detection_index, f});
+    for (Face& f : faces) {
+      f.box.x += off.x;
+      f.box.y += off.y;
+      for (cv::Point2f& p : f.landmarks) p += off;
+    }
+    // A box may hold several faces (people close together, a wide box): take the most central one,
+    // not the highest-scoring one, which may be a neighbour's.
+    const cv::Rect2f& person = persons[crop.detection_index].box;
+    const Face* best = &faces.front();
+    for (const Face& f : faces)
+      if (OffCentre(f.box, person) < OffCentre(best->box, person)) best = &f;
+    out.push_back({crop.detection_index, *best});
   }
-  return out;
+  // One face belongs to one person: when two persons got the same face, the one it is most
+  // central in keeps it.
+  std::vector<bool> drop(out.size(), false);
+  for (size_t i = 0; i < out.size(); ++i)
+    for (size_t j = i + 1; j < out.size(); ++j) {
+      if (drop[i] || drop[j] || Iou(out[i].face.box, out[j].face.box) < 0.5f) continue;
+      float oi = OffCentre(out[i].face.box, persons[out[i].detection_index].box);
+      float oj = OffCentre(out[j].face.box, persons[out[j].detection_index].box);
+      drop[oi <= oj ? j : i] = true;
+    }
+  std::vector<PersonFace> kept;
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!drop[i]) kept.push_back(out[i]);
+  return kept;
 }
 
 Result<FaceQuality> MeasureFaceQuality(const cv::Mat& image, const Face& face) {

@@ -82,6 +82,43 @@ TEST(SurveilTest, ZoneIntrudersGiveOneAlertPerTrackOnMqttAndInTheEventLog) {
   EXPECT_EQ(rep["cloud"]["alerts"]["mqtt_messages"]["new"].get<size_t>(), events.size());
 }
 
+// The assets' "intruder" clip: three people at a podium, A (centre) and B (right) enrolled from
+// photos, the left one not. YOLO (fog) + YuNet (fog and cloud) + MobileFaceNet (cloud): the left
+// person is the only unknown face, alerted once per track; A and B are identified, never alerted.
+TEST(SurveilTest, TheOneNonEnrolledFaceOnThePodiumIsTheOnlyAlert) {
+  const std::string assets = std::string(STRATA_SOURCE_DIR) + "/../shared/assets";
+  const std::string video = assets + "/video/faces_podium_6s.mp4", models = assets + "/models";
+  for (const std::string& f : {video, models + "/mobilefacenet_128d.onnx",
+                               models + "/face_detection_yunet_2022mar.onnx",
+                               assets + "/faces/gallery/id_A_1.jpg"})
+    if (!std::filesystem::exists(f)) GTEST_SKIP() << f << " is absent (../shared/assets)";
+  if (!std::filesystem::exists("/usr/sbin/mosquitto")) GTEST_SKIP() << "mosquitto is absent";
+  testing::TempDir dir;
+  const std::string gallery = assets + "/faces/gallery/";
+  auto r = Strata({"surveil", "--video", video, "--detector", "yolo_fastest_body", "--faces",
+                   "yunet", "--encoder", "mobilefacenet", "--threshold", "0.35", "--models", models,
+                   "--manifests", std::string(STRATA_SOURCE_DIR) + "/configs/models",
+                   "--enrol", "id_A=" + gallery + "id_A_1.jpg", "--enrol",
+                   "id_A=" + gallery + "id_A_2.jpg", "--enrol", "id_B=" + gallery + "id_B_1.jpg",
+                   "--enrol", "id_B=" + gallery + "id_B_2.jpg", "--json", dir.File("r.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json rep = ReadJson(dir.File("r.json"));
+  ASSERT_TRUE(rep.is_object());
+  EXPECT_GT(rep["cloud"]["identities"]["known"].get<int>(), 0) << rep.dump(2);
+  const json& events = rep["alerts"];
+  ASSERT_GT(events.size(), 0u) << rep.dump(2);
+  std::set<int> tracks;
+  for (const json& e : events) {
+    EXPECT_EQ(e["event_type"], "unknown_face") << e;
+    EXPECT_EQ(e["identity"]["status"], "unknown") << e;
+    double cx = (e["box"][0].get<double>() + e["box"][2].get<double>()) / 2;
+    EXPECT_LT(cx, 0.4) << "an alert for someone other than the left (non-enrolled) person: " << e;
+    tracks.insert(e["track_id"].get<int>());
+  }
+  EXPECT_EQ(tracks.size(), events.size());
+  EXPECT_EQ(rep["cloud"]["alerts"]["mqtt_messages"]["new"].get<size_t>(), events.size());
+}
+
 TEST(SurveilTest, MissingOrCorruptVideoIsOneReadableLineAndExitOne) {
   testing::TempDir dir;
   auto missing = Strata({"surveil", "--video", dir.File("nope.avi")});

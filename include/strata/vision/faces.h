@@ -81,8 +81,9 @@ struct PersonFace {
   int detection_index = 0;
   Face face;  // in FRAME pixels
 };
-// Runs `detector` inside every person crop, maps faces back to frame coordinates and keeps the best
-// face per person.
+// Runs `detector` inside every person crop, maps faces back to frame coordinates and keeps, per
+// person, the face nearest the box's centre line (a wide box may hold a neighbour's face too). A
+// face found in two boxes (IoU >= 0.5) goes only to the person it is most central in.
 Result<std::vector<PersonFace>> DetectFacesInPersons(FaceDetector& detector, const cv::Mat& frame,
                                                      const std::vector<Detection>& persons,
                                                      float margin = 0.1f);
