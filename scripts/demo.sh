@@ -52,7 +52,7 @@ vtest=/usr/share/doc/opencv-doc/examples/data/vtest.avi
 if [[ -f "$vtest" ]]; then
   rm -rf "$out/surveil"
   # The lower 80% of the picture is a restricted zone: everyone walking in is an intruder alert.
-  run "$BIN/strata" surveil --video "$vtest" --zone "0,0.2 1,0.2 1,1 0,1" \
+  run "$BIN/strata" surveil --video "$vtest" --zone "0,0.2 1,0.2 1,1 0,1" --svg "$out/surveil-links.svg" \
     --json "$out/surveil.json" --work-dir "$out/surveil"
 else
   echo "demo: skipping surveillance: $vtest is missing (apt-get install opencv-doc)"

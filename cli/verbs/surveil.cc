@@ -44,7 +44,7 @@ struct SurveilOptions {
   std::vector<std::string> zones;  // "x,y x,y x,y ..." normalised polygons (restricted zones)
   bool alert_on_person = false;
   bool mqtt = true;
-  std::string json_path, work_dir;
+  std::string json_path, work_dir, svg_path;
   int timeout_s = 1800;
 };
 
@@ -308,6 +308,11 @@ int Run(const SurveilOptions& o) {
   if (sub) sub->Disconnect();
   json report = BuildSurveilReport(in);
   report["alerts"] = in.events;
+  if (!o.svg_path.empty()) {
+    std::ofstream out(o.svg_path);
+    out << SurveilLinksSvg(report);
+    if (!out) return Fail("cannot write " + o.svg_path);
+  }
   if (o.json_path == "-") {
     std::printf("%s\n", report.dump(2).c_str());
   } else {
@@ -358,6 +363,7 @@ void RegisterSurveil(CLI::App& app, Context& ctx) {
   cmd->add_flag("--alert-on-person", o->alert_on_person, "alert on every person track");
   cmd->add_flag("!--no-mqtt", o->mqtt, "do not start a local mosquitto");
   cmd->add_option("--json", o->json_path, "write the report as JSON to PATH ('-' = stdout)");
+  cmd->add_option("--svg", o->svg_path, "write a bar chart of the bytes per link (SVG)");
   cmd->add_option("--work-dir", o->work_dir, "keep configs, databases and snapshots here");
   cmd->add_option("--timeout", o->timeout_s, "give up after this many seconds")
       ->check(CLI::PositiveNumber);

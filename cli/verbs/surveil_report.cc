@@ -1,5 +1,7 @@
 #include "verbs/surveil_report.h"
 
+#include "verbs/svg.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -194,6 +196,21 @@ std::string FormatSurveilReport(const json& r) {
     add("  %-34s %8.1f  %8.1f\n", name, l["p50"].get<double>(), l["p99"].get<double>());
   }
   return out;
+}
+
+std::string SurveilLinksSvg(const json& r) {
+  svg::BarChart chart{.title = "Bytes per link: " + r["video"]["path"].get<std::string>(),
+                      .x_label = "link",
+                      .y_label = "MB"};
+  int i = 0;
+  for (const json& l : r["links"]) {
+    chart.labels.push_back(l["link"].get<std::string>().substr(0, 22));
+    chart.values.push_back(l["measured_bytes"].get<double>() / 1e6);
+    chart.colours.push_back(svg::Palette(i++));
+  }
+  svg::Svg out(900, 460);
+  svg::DrawBarChart(out, {80, 50, 780, 330}, chart);
+  return out.Finish();
 }
 
 }  // namespace strata::cli

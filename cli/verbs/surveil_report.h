@@ -28,5 +28,7 @@ struct SurveilInputs {
 // The report as JSON (the --json output); the text report is printed from it.
 nlohmann::json BuildSurveilReport(const SurveilInputs& in);
 std::string FormatSurveilReport(const nlohmann::json& report);
+// Bar chart (SVG) of the bytes each link carried, the naive "every frame" baseline first.
+std::string SurveilLinksSvg(const nlohmann::json& report);
 
 }  // namespace strata::cli

@@ -27,6 +27,12 @@ testing::RunResult Strata(std::vector<std::string> args, int timeout_s = 300) {
   return r.ok() ? *r : testing::RunResult{};
 }
 
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
 json ReadJson(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -40,9 +46,14 @@ TEST(SurveilTest, ZoneIntrudersGiveOneAlertPerTrackOnMqttAndInTheEventLog) {
   testing::TempDir dir;
   const std::string report_path = dir.File("report.json"), work = dir.File("work");
   auto r = Strata({"surveil", "--video", kVtest, "--max-frames", "120", "--zone",
-                   "0,0.2 1,0.2 1,1 0,1", "--json", report_path, "--work-dir", work});
+                   "0,0.2 1,0.2 1,1 0,1", "--json", report_path, "--work-dir", work,
+                   "--svg", dir.File("links.svg")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("bytes per link"), std::string::npos) << r.out;
+  std::ifstream svg_file(dir.File("links.svg"));
+  std::stringstream svg;
+  svg << svg_file.rdbuf();
+  EXPECT_EQ(Count(svg.str(), "class=\"bar\""), 4u) << "one bar per link";
   json rep = ReadJson(report_path);
   ASSERT_TRUE(rep.is_object()) << "report is not JSON";
 
