@@ -127,9 +127,12 @@ json BuildSurveilReport(const SurveilInputs& in) {
             naive, fog_cloud),
        Link("identify -> notify", 0, 0, cloud_notify)});
 
+  json roof_rt = Latency(roof, "strata_link_latency_seconds", {{"src", "roof"}, {"dst", "fog"}});
+  if (rs.contains("fog_round_trip_ms") && rs["fog_round_trip_ms"].is_object())  // exact, not buckets
+    roof_rt = {{"p50", Num(rs["fog_round_trip_ms"], "p50")},
+               {"p99", Num(rs["fog_round_trip_ms"], "p99")}};
   report["latency_ms"] = {
-      {"roof_to_fog_round_trip",
-       Latency(roof, "strata_link_latency_seconds", {{"src", "roof"}, {"dst", "fog"}})},
+      {"roof_to_fog_round_trip", roof_rt},
       {"detect_frame", Latency(detect, "strata_stage_latency_seconds", {{"stage", "detect_frame"}})},
       {"fog_to_cloud_round_trip",
        Latency(detect, "strata_link_latency_seconds", {{"src", "fog"}, {"dst", "cloud"}})},

@@ -54,6 +54,28 @@ Status SurveilStack::Start(const std::string& name, const std::string& yaml) {
   return DeadlineExceededError("strata-" + name + " was not ready after 60 s");
 }
 
+Status SurveilStack::StartLink(const std::string& name, const std::string& upstream,
+                               const std::string& latency, const std::string& jitter,
+                               const std::string& bandwidth) {
+  auto up = procs_.find(upstream);
+  if (up == procs_.end()) return NotFoundError("no service '" + upstream + "' to put a link before");
+  const std::string port_file = work_dir_ + "/" + name + ".port";
+  std::error_code ec;
+  std::filesystem::remove(port_file, ec);
+  auto proc = testing::Subprocess::Start(
+      {bin_dir_ + "/strata", "link", "--name", name, "--listen", "127.0.0.1:0", "--upstream",
+       "127.0.0.1:" + std::to_string(up->second.port), "--latency", latency, "--jitter", jitter,
+       "--bandwidth", bandwidth, "--admin", "127.0.0.1:0", "--port-file", port_file});
+  if (!proc.ok()) return UnavailableError("strata link cannot be started: " + proc.status().message());
+  Proc& p = procs_[name];
+  p.process = std::move(proc).value();
+  order_.push_back(name);
+  auto port = testing::WaitForPortFile(port_file, std::chrono::seconds(20));
+  if (!port.ok()) return UnavailableError("strata link " + name + " did not start: " + LastStderrLine(name));
+  p.port = *port;
+  return Status::Ok();
+}
+
 std::string SurveilStack::Url(const std::string& name) const {
   auto it = procs_.find(name);
   return it == procs_.end() ? "" : "http://127.0.0.1:" + std::to_string(it->second.port);

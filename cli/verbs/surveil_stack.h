@@ -32,6 +32,11 @@ class SurveilStack {
   // The error names the service and quotes the last line it wrote to stderr.
   Status Start(const std::string& name, const std::string& yaml);
   std::string Url(const std::string& name) const;
+  // Starts `strata link` (a WAN emulator, docs/link.md) named `name` in front of `upstream`'s
+  // port with the given one-way latency, jitter and bandwidth; Url(name) is then the proxy.
+  Status StartLink(const std::string& name, const std::string& upstream,
+                   const std::string& latency, const std::string& jitter,
+                   const std::string& bandwidth);
   // Stops one service with SIGTERM and waits for it (bounded); its exit code, or -1.
   int Stop(const std::string& name);
 

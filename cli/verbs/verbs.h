@@ -21,6 +21,7 @@ void RegisterHealth(CLI::App& app, Context& ctx);
 void RegisterConfig(CLI::App& app, Context& ctx);
 void RegisterSegment(CLI::App& app, Context& ctx);  // segment.cc (+ segment_*.cc, svg.cc)
 void RegisterSurveil(CLI::App& app, Context& ctx);  // surveil.cc (+ surveil_*.cc, prom_text.cc)
+void RegisterExperiment(CLI::App& app, Context& ctx);  // experiment.cc (placement)
 void RegisterFederate(CLI::App& app, Context& ctx);  // federate.cc (+ federate_report.cc, svg.cc)
 void RegisterLink(CLI::App& app, Context& ctx);  // link.cc (orchestrator/link)
 void RegisterUp(CLI::App& app, Context& ctx);      // topology_up.cc (orchestrator/topology)
@@ -37,6 +38,9 @@ inline void RegisterAllVerbs(CLI::App& app, Context& ctx) {
 #endif
 #if STRATA_CLI_SURVEIL
   RegisterSurveil(app, ctx);
+#endif
+#if STRATA_CLI_EXPERIMENT
+  RegisterExperiment(app, ctx);
 #endif
 #if STRATA_CLI_FEDERATE
   RegisterFederate(app, ctx);

@@ -6,6 +6,7 @@
 
 #include "strata/core/clock.h"
 #include "strata/metrics/metrics.h"
+#include "strata/transport/link_meter.h"
 #include "strata/vision/image_io.h"
 
 namespace strata::embedded {
@@ -307,6 +308,13 @@ bool RoofService::WaitDrained(std::chrono::milliseconds timeout) {
                       [this] { return stop_ || (capture_done_ && queue_.empty() && !sending_); });
 }
 
+// Round trip of a frame to the fog and its detections back (the roof → fog link meter: the last
+// 4096 frames), i.e. what a camera waits for the fog's answer.
+static json FogLatency() {
+  LinkStats l = LinkMeter::Global().Get("roof", "fog");
+  return {{"p50", l.latency_ms_p50}, {"p95", l.latency_ms_p95}, {"p99", l.latency_ms_p99}};
+}
+
 json RoofService::StatsJson() const {
   RoofStats s = Stats();
   // What sending every captured frame as JPEG would cost, at the mean size of the sent ones.
@@ -326,7 +334,8 @@ json RoofService::StatsJson() const {
           {"queue_depth", s.queue_depth},
           {"queue_high_water", s.queue_high_water},
           {"eof", s.eof},
-          {"drained", s.drained}};
+          {"drained", s.drained},
+          {"fog_round_trip_ms", FogLatency()}};
 }
 
 Result<http::Response> RoofService::GetSnapshot() {

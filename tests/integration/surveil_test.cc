@@ -130,6 +130,27 @@ TEST(SurveilTest, TheOneNonEnrolledFaceOnThePodiumIsTheOnlyAlert) {
   EXPECT_EQ(rep["cloud"]["alerts"]["mqtt_messages"]["new"].get<size_t>(), events.size());
 }
 
+// The placement experiment: with the WAN in front of the detector every frame crosses it (many
+// more bytes) and every detection waits at least one WAN round trip; a cloud lookup waits at least
+// one round trip, an edge lookup does not cross the WAN at all. Only physical lower bounds are
+// asserted (the emulator never delivers early), no timings.
+TEST(ExperimentTest, PlacementPutsTheWanWhereItSays) {
+  if (!std::filesystem::exists(kVtest)) GTEST_SKIP() << kVtest << " is absent (opencv-doc)";
+  testing::TempDir dir;
+  auto r = Strata({"experiment", "placement", "--max-frames", "20", "--batch", "--latency",
+                   "15ms", "--lookups", "50", "--json", dir.File("p.json"), "--svg",
+                   dir.File("p.svg")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json p = ReadJson(dir.File("p.json"));
+  ASSERT_TRUE(p.is_object());
+  EXPECT_GT(p["cloud"]["wan_bytes"].get<double>(), 5 * p["fog"]["wan_bytes"].get<double>()) << p;
+  EXPECT_GE(p["cloud"]["detect_round_trip_ms"]["p50"].get<double>(), 30.0) << p;
+  EXPECT_GE(p["segment_lookup_ms"]["cloud"]["p50"].get<double>(), 30.0) << p;
+  EXPECT_LT(p["segment_lookup_ms"]["edge"]["p50"].get<double>(),
+            p["segment_lookup_ms"]["cloud"]["p50"].get<double>());
+  EXPECT_TRUE(std::filesystem::exists(dir.File("p.svg")));
+}
+
 TEST(SurveilTest, MissingOrCorruptVideoIsOneReadableLineAndExitOne) {
   testing::TempDir dir;
   auto missing = Strata({"surveil", "--video", dir.File("nope.avi")});
