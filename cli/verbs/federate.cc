@@ -37,6 +37,8 @@ int Simulate(const SimulateOptions& o) {
   sc.edges_per_fog = o.edges_per_fog;
   sc.init = o.init;
   sc.int8_model = o.int8_model;
+  sc.update_encoding = o.update_encoding;
+  sc.error_feedback = o.error_feedback;
   sc.seed = o.seed;
   sc.round_timeout = std::chrono::milliseconds(o.round_timeout_ms);
   sc.on_round = [&](const ff::RoundRecord& r) {
@@ -73,6 +75,12 @@ int Simulate(const SimulateOptions& o) {
   }
   double total_bytes = 0;
   for (uint64_t b : res->edge_bytes) total_bytes += static_cast<double>(b);
+  // Upload per edge per completed FedLloyd round: the update bytes the encoding is about.
+  double lloyd_bytes = 0;
+  int lloyd_rounds = 0;
+  for (const RoundRow& r : rows)
+    if (r.kind == "lloyd" && r.outcome == "completed") lloyd_bytes += r.bytes_per_node, ++lloyd_rounds;
+  const double update_bytes = lloyd_rounds > 0 ? lloyd_bytes / lloyd_rounds : 0;
   const double final_ssq = res->model.k > 0 ? federated::Ssq(data.pooled, d, res->model.centroids, o.k) : 0;
   if (!o.svg.empty()) {
     std::ofstream f(o.svg);
@@ -89,15 +97,19 @@ int Simulate(const SimulateOptions& o) {
                         {"final_ssq_ratio", central_ssq > 0 ? final_ssq / central_ssq : 0},
                         {"epsilon_spent", res->epsilon}, {"wall_ms", res->wall_ms},
                         {"bytes_per_node", total_bytes / o.nodes}, {"raw_bytes_per_node", raw},
+                        {"update_encoding", o.secure ? "f64" : o.update_encoding},
+                        {"error_feedback", o.error_feedback},
+                        {"update_bytes_per_edge_per_round", update_bytes},
                         {"rounds", fed::RowsToJson(rows)}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     fed::PrintTable(rows);
     std::printf("state %s; centralised SSQ %.1f; final SSQ %.1f (x%.4f); epsilon %.3f; %.0f B sent "
-                "per node (raw %s %.0f B); wall %.0f ms\n",
+                "per node (raw %s %.0f B); %s updates %.0f B per edge per round; wall %.0f ms\n",
                 res->state.c_str(), central_ssq, final_ssq,
                 central_ssq > 0 ? final_ssq / central_ssq : 0, res->epsilon, total_bytes / o.nodes,
-                o.dataset == "retail" ? "events" : "points", raw, res->wall_ms);
+                o.dataset == "retail" ? "events" : "points", raw,
+                o.secure ? "f64" : o.update_encoding.c_str(), update_bytes, res->wall_ms);
   }
   return res->state == "done" ? 0 : 1;
 }
@@ -126,6 +138,12 @@ void RegisterFederate(CLI::App& app, Context& ctx) {
   sim->add_option("--hierarchy", o->edges_per_fog, "Edges per fog aggregator (0 = flat)")
       ->check(CLI::Range(0, 5000));
   sim->add_flag("--int8-model", o->int8_model, "Broadcast the global model int8-compressed");
+  sim->add_option("--update-encoding", o->update_encoding,
+                  "Plain rounds: encoding of the edges' updates (f64 | fp16 | int8; secure rounds "
+                  "always use fixed point)")
+      ->check(CLI::IsMember({"f64", "fp16", "int8"}));
+  sim->add_flag("--error-feedback", o->error_feedback,
+                "Compressed updates: add each round's quantisation residual to the next round's sums");
   sim->add_option("--dataset", o->dataset,
                   "gaussian (k Gaussians in d dims) | retail (strata-segment's event generator folded "
                   "into 16 profile features per customer; k <= 8, --d ignored)")

@@ -22,6 +22,8 @@ struct SimulateOptions {
   double dp_epsilon = 0.0;
   int edges_per_fog = 0;
   bool int8_model = false;
+  std::string update_encoding = "f64";  // f64 | fp16 | int8 (plain rounds)
+  bool error_feedback = false;
   std::string init = "kfed";
   std::string dataset = "gaussian";  // gaussian | retail
   uint64_t seed = 1;

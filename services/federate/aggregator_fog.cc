@@ -106,10 +106,12 @@ void AggregatorService::FogJoin(const RoundView& parent) {
 void AggregatorService::FogForward() {
   std::optional<std::pair<fed::ModelUpdate, std::vector<double>>> fwd;
   std::optional<RoundView> pr;
+  std::optional<fed::GlobalModel> parent_model;
   {
     std::lock_guard l(mu_);
     fwd = pending_forward_;
     pr = parent_round_;
+    parent_model = model_;
   }
   if (!pr) return;
   auto clear = [&] {
@@ -118,7 +120,17 @@ void AggregatorService::FogForward() {
   };
   if (fwd && fwd->first.round_id != pr->round_id) return clear();  // the parent moved on
   if (fwd && !pr->secure) {
-    Status s = parent_->SendUpdate(fwd->first, &fwd->second);
+    // Encode the sum as the parent announced (f64 unless it asked for fp16/int8).
+    Status s = Status::Ok();
+    auto enc = fed::ParseUpdateEncoding(pr->update_encoding);
+    if (!enc.ok() || *enc == fed::UpdateEncoding::kF64 || !parent_model) {
+      s = parent_->SendUpdate(fwd->first, &fwd->second);
+    } else {
+      if (!forward_encoder_ || forward_encoder_->encoding() != *enc)
+        forward_encoder_.emplace(*enc, opt_.error_feedback);
+      auto body = forward_encoder_->Encode(fwd->first, *parent_model);
+      s = body.ok() ? parent_->SendUpdateBody(fwd->first.round_id, *body, &fwd->second) : body.status();
+    }
     if (!s.ok()) spdlog::warn("federate {}: forward to parent: {}", opt_.id, s.message());
     return clear();
   }

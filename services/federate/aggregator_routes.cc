@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "aggregator_service.h"
+#include "strata/federated/update_codec.h"
+#include "strata/federated/wire.h"
 
 namespace strata::federate {
 
@@ -84,23 +86,48 @@ Status AggregatorService::Authenticate(const http::Request& r, const std::string
 Result<http::Response> AggregatorService::PostUpdate(const http::Request& r) {
   uint64_t round = 0;
   STRATA_RETURN_IF_ERROR(CheckPathRound(r, &round));
-  auto u = fed::ModelUpdate::Decode(Bytes(r.body));
-  if (!u.ok()) return AsClientError(u.status(), "update");
-  if (u->round_id != round)
-    return InvalidArgumentError("update is for round " + std::to_string(u->round_id) +
-                                " but was posted to round " + std::to_string(round));
-  STRATA_RETURN_IF_ERROR(Authenticate(r, u->node_id));
-  std::vector<double> support = NodeSupport(u->stats);
-  if (u->stats.contributors > 1 && !r.Header(kSupportHeader).empty()) {
-    STRATA_ASSIGN_OR_RETURN(support, ParseSupportHeader(r.Header(kSupportHeader), u->stats.k));
-    for (double& s : support) s = std::min<double>(s, static_cast<double>(u->stats.contributors));
+  // A plain ModelUpdate (f64, always accepted) or a CompressedUpdate (fp16/int8, update_codec.h),
+  // told apart by the message type in the header; compressed ones decode against the model.
+  Result<fed::ModelUpdate> u = InvalidArgumentError("update: no body");
+  std::optional<fed::CompressedUpdate> packed;
+  if (fed::PeekMessageType(Bytes(r.body)) == static_cast<uint8_t>(fed::MessageType::kCompressedUpdate)) {
+    auto c = fed::CompressedUpdate::Decode(Bytes(r.body));
+    if (!c.ok()) return AsClientError(c.status(), "compressed update");
+    packed = std::move(c).value();
+  } else {
+    u = fed::ModelUpdate::Decode(Bytes(r.body));
+    if (!u.ok()) return AsClientError(u.status(), "update");
   }
+  const uint64_t body_round = packed ? packed->round_id : u->round_id;
+  if (body_round != round)
+    return InvalidArgumentError("update is for round " + std::to_string(body_round) +
+                                " but was posted to round " + std::to_string(round));
+  STRATA_RETURN_IF_ERROR(Authenticate(r, packed ? packed->node_id : u->node_id));
   std::lock_guard l(mu_);
   if (opt_.secure && open_ && round == round_id_)
     return FailedPreconditionError("round " + std::to_string(round) +
                                    " uses secure aggregation: send through /secagg");
   if (kind_ == RoundKind::kKFed && open_ && round == round_id_)
     return FailedPreconditionError("round 0 is the k-FED cold start: post /centroids");
+  if (packed) {
+    if (fed::UpdateEncodingName(packed->encoding) != opt_.update_encoding)
+      return InvalidArgumentError(std::string("update is ") + fed::UpdateEncodingName(packed->encoding) +
+                                  " but this aggregator announced update_encoding " + opt_.update_encoding);
+    if (packed->k != opt_.k || packed->d != opt_.d)
+      return InvalidArgumentError("update has k=" + std::to_string(packed->k) + " d=" +
+                                  std::to_string(packed->d) + ", expected k=" + std::to_string(opt_.k) +
+                                  " d=" + std::to_string(opt_.d));
+    if (packed->model_version != agg_->model().version)
+      return FailedPreconditionError("update was computed from model v" + std::to_string(packed->model_version) +
+                                     ", the current model is v" + std::to_string(agg_->model().version));
+    u = fed::DecompressUpdate(*packed, agg_->model());
+    if (!u.ok()) return AsClientError(u.status(), "compressed update");
+  }
+  std::vector<double> support = NodeSupport(u->stats);
+  if (u->stats.contributors > 1 && !r.Header(kSupportHeader).empty()) {
+    STRATA_ASSIGN_OR_RETURN(support, ParseSupportHeader(r.Header(kSupportHeader), u->stats.k));
+    for (double& s : support) s = std::min<double>(s, static_cast<double>(u->stats.contributors));
+  }
   STRATA_RETURN_IF_ERROR(agg_->Submit(*u));
   for (size_t j = 0; j < support_.size() && j < support.size(); ++j) support_[j] += support[j];
   wake_ = true;
@@ -149,6 +176,7 @@ RoundView AggregatorService::RoundLocked() const {
     v.clip_norm = parent_round_->clip_norm;
   }
   v.secure = opt_.secure;
+  v.update_encoding = opt_.secure ? "f64" : opt_.update_encoding;
   v.stage = sec_.stage;
   const int n = static_cast<int>(opt_.nodes.size());
   v.threshold = std::clamp(static_cast<int>(opt_.threshold_fraction * n) + 1, n / 2 + 1, n);

@@ -5,10 +5,13 @@
 // until the deadline or until every node is in, combine, publish a new versioned GlobalModel
 // (GET /api/v1/model, and via the publish hook on MQTT). Too few participants → the round is
 // retried. With `secure`, updates arrive through the SecAgg routes and only their sum is seen.
+// Plain rounds announce `update_encoding` (f64 | fp16 | int8): compressed updates are decoded
+// against the round's model (update_codec.h) before they are summed; f64 is always accepted.
 // Cloud only: the minimum-support rule (a segment backed by fewer than `min_support` nodes is not
 // updated from this round's data), central Gaussian DP with a zCDP accountant and budget.
 // Fog: mirrors the parent's rounds (same round id and model), aggregates its edges and forwards
-// the sum to the parent as ONE client (plain update with support header, or SecAgg input).
+// the sum to the parent as ONE client (plain update with support header — encoded as the parent
+// announces — or SecAgg input).
 // Thread-safety: handlers and accessors may be called from any thread (one mutex); Start/Stop from
 // the owner.
 //
@@ -32,6 +35,7 @@
 #include "strata/federated/aggregator.h"
 #include "strata/federated/dp.h"
 #include "strata/federated/secagg.h"
+#include "strata/federated/update_codec.h"
 #include "strata/transport/http.h"
 #include "upstream.h"
 
@@ -147,6 +151,8 @@ class AggregatorService {
   std::pair<uint64_t, int> joined_{~uint64_t{0}, -1};  // parent (round, attempt) mirrored
   // Fog: the combined update of its edges and their per-segment support, to send upward.
   std::optional<std::pair<federated::ModelUpdate, std::vector<double>>> pending_forward_;
+  // Fog: encodes the forwarded sum as the parent announces (error-feedback state across rounds).
+  std::optional<federated::UpdateEncoder> forward_encoder_;
 };
 
 }  // namespace strata::federate

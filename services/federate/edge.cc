@@ -82,7 +82,11 @@ Result<bool> EdgeClient::LloydStep(const RoundView& r) {
     sent_ = true;
     if (!r.secure) {
       if (dropped_) return false;
-      STRATA_RETURN_IF_ERROR(up_->SendUpdate({r.round_id, opt_.id, m.version, stats}, nullptr));
+      STRATA_ASSIGN_OR_RETURN(fed::UpdateEncoding enc, fed::ParseUpdateEncoding(r.update_encoding));
+      if (!encoder_ || encoder_->encoding() != enc) encoder_.emplace(enc, opt_.error_feedback);
+      STRATA_ASSIGN_OR_RETURN(std::vector<uint8_t> body,
+                              encoder_->Encode({r.round_id, opt_.id, m.version, stats}, m));
+      STRATA_RETURN_IF_ERROR(up_->SendUpdateBody(r.round_id, body, nullptr));
       return true;
     }
     secure_vec_ = SecureVector(stats, NodeSupport(stats));

@@ -1,7 +1,8 @@
 // EdgeClient: the edge role of strata-federate. Trains locally on this node's customers' feature
 // vectors and sends only the update: a k-FED report of local centres in the cold-start round,
 // then per FedLloyd round the per-segment sufficient statistics against the current global model
-// (plainly, or as a SecAgg masked input). Customers are clipped to the announced L2 norm first
+// (plainly — f64, or fp16/int8 as the round announces, with optional error feedback — or as a
+// SecAgg masked input). Customers are clipped to the announced L2 norm first
 // (DP). With segment_url set, every new global model is installed in the local strata-segment via
 // PUT /api/v1/model (requires d = 16, the segment feature dimension).
 // Step() does whatever is due for one announcement, so a simulator can drive many edges from a
@@ -20,6 +21,7 @@
 #include "federate_config.h"
 #include "strata/core/rng.h"
 #include "strata/federated/update.h"
+#include "strata/federated/update_codec.h"
 #include "strata/transport/http_client.h"
 #include "upstream.h"
 
@@ -54,6 +56,7 @@ class EdgeClient {
   bool sent_ = false, dropped_ = false;
   std::optional<federated::GlobalModel> model_;
   std::vector<double> secure_vec_;
+  std::optional<federated::UpdateEncoder> encoder_;  // plain rounds: per-node error-feedback state
   uint64_t installed_ = 0;
 };
 

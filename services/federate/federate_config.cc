@@ -25,6 +25,8 @@ Status ValidateAggregator(const AggregatorOptions& o) {
     return InvalidArgumentError("federate.dp needs clip_norm > 0 and rounds > 0 (the budget is split over rounds)");
   if (o.budget_action != "stop" && o.budget_action != "warn")
     return InvalidArgumentError("federate.dp_budget_action must be stop|warn");
+  if (o.update_encoding != "f64" && o.update_encoding != "fp16" && o.update_encoding != "int8")
+    return InvalidArgumentError("federate.update_encoding must be f64|fp16|int8");
   if (o.role == "fog" && o.parent_url.empty()) return InvalidArgumentError("federate.parent_url is required for a fog");
   if (o.role == "fog") STRATA_RETURN_IF_ERROR(ParseToken(o.parent_token).status().WithContext("federate.parent_token"));
   return Status::Ok();
@@ -84,7 +86,8 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
        "rounds", "min_participants", "max_retries", "round_timeout", "phase_timeout",
        "poll_interval", "decay", "min_support", "secure", "threshold_fraction", "dp", "dp_epsilon",
        "dp_delta", "clip_norm", "dp_budget", "dp_budget_action", "parent_url", "parent_token",
-       "aggregator_url", "token", "points_csv", "events_ndjson", "segment_url", "int8_model"}));
+       "aggregator_url", "token", "points_csv", "events_ndjson", "segment_url", "int8_model",
+       "update_encoding", "error_feedback"}));
   STRATA_RETURN_IF_ERROR(f.GetEnum("role", &out->role, {"cloud", "fog", "edge"}));
   AggregatorOptions& a = out->aggregator;
   EdgeOptions& e = out->edge;
@@ -127,6 +130,9 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_RETURN_IF_ERROR(f.Get("segment_url", &e.segment_url));
   STRATA_RETURN_IF_ERROR(f.Get("int8_model", &a.int8_model));
   e.int8_model = a.int8_model;
+  STRATA_RETURN_IF_ERROR(f.GetEnum("update_encoding", &a.update_encoding, {"f64", "fp16", "int8"}));
+  STRATA_RETURN_IF_ERROR(f.Get("error_feedback", &a.error_feedback));
+  e.error_feedback = a.error_feedback;
   STRATA_ASSIGN_OR_RETURN(ConfigNode mq, root.Child("mqtt"));
   STRATA_RETURN_IF_ERROR(mq.CheckKeys({"url", "prefix"}));
   STRATA_RETURN_IF_ERROR(mq.Get("url", &out->mqtt_url));

@@ -49,6 +49,10 @@ struct AggregatorOptions {
   std::string parent_url;
   std::string parent_token;
   bool int8_model = false;  // fog: fetch the parent's model int8-compressed
+  // Plain rounds: the update encoding announced to this aggregator's children (f64 | fp16 |
+  // int8); a fog encodes its forwarded sum as its parent announces, with error feedback if set.
+  std::string update_encoding = "f64";
+  bool error_feedback = false;
 };
 
 struct EdgeOptions {
@@ -61,6 +65,7 @@ struct EdgeOptions {
   std::string events_ndjson;  // from this node's events (NDJSON), as strata-segment profiles (d = 16)
   std::string segment_url;  // install each new global model via PUT /api/v1/model
   bool int8_model = false;
+  bool error_feedback = false;  // compressed updates: carry the quantisation residual forward
   std::chrono::milliseconds poll_interval{50};
   uint64_t seed = 1;
   uint64_t secure_seed = 0;  // 0 = OS randomness

@@ -15,6 +15,7 @@
 #include "simulation.h"
 #include "strata/federated/secagg.h"
 #include "strata/federated/secagg_messages.h"
+#include "strata/federated/update_codec.h"
 #include "strata/testing/fixtures.h"
 #include "strata/transport/http_client.h"
 #include "strata/transport/link_meter.h"
@@ -128,6 +129,55 @@ TEST_F(FederateCloudTest, BadInputIsRejectedWith4xxAndTheRoundContinues) {
   // Replaying the old round's update now is rejected (422), and the new round is unaffected.
   expect(Post(r, good_a, kTokA), 422, "replay");
   EXPECT_TRUE(svc_->Round().open());
+}
+
+TEST_F(FederateCloudTest, CompressedUpdatesDecodeAndMalformedOnesAre4xx) {
+  AggregatorOptions o = Options();
+  o.update_encoding = "int8";
+  Start(o);
+  ASSERT_TRUE(WaitFor([&] { return svc_->Round().open(); }));
+  const RoundView rv = svc_->Round();
+  EXPECT_EQ(rv.update_encoding, "int8");
+  const uint64_t r = rv.round_id, v = rv.model_version;
+  const fed::GlobalModel model = *svc_->Model();
+  auto packed = [&](const std::string& node, std::vector<double> counts, std::vector<double> sums,
+                    fed::UpdateEncoding e = fed::UpdateEncoding::kInt8, uint64_t version = 0) {
+    fed::SufficientStats s = fed::SufficientStats::Zero(2, 2, false);
+    s.counts = counts;
+    s.sums = sums;
+    fed::GlobalModel ref = model;
+    if (version) ref.version = version;
+    std::vector<uint8_t> b = fed::CompressUpdate({r, node, ref.version, s}, ref, e).value().Encode();
+    return std::string(b.begin(), b.end());
+  };
+  const std::string good_a = packed("a", {1, 1}, {1, 1, 2, 2});
+  auto expect = [&](const http::ClientResponse& resp, int code, const char* what) {
+    EXPECT_EQ(resp.status, code) << what << ": " << resp.body;
+  };
+  expect(Post(r, good_a.substr(0, good_a.size() - 3), kTokA), 400, "truncated");
+  expect(Post(r, good_a + "xy", kTokA), 400, "trailing bytes");
+  std::string bad_enc = good_a;
+  bad_enc[4 + 8 + 4 + 1 + 8 + 8] = 9;  // the encoding byte (node id "a")
+  expect(Post(r, bad_enc, kTokA), 400, "unknown encoding");
+  std::string nan_scale = good_a;
+  const size_t scale0 = 4 + 8 + 4 + 1 + 8 + 8 + 2 + 8 + 2;  // varint counts {1, 1}
+  for (int i = 0; i < 4; ++i) nan_scale[scale0 + i] = static_cast<char>(0xff);
+  expect(Post(r, nan_scale, kTokA), 400, "NaN scale");
+  expect(Post(r, packed("a", {1, 1}, {1, 1, 2, 2}, fed::UpdateEncoding::kFp16), kTokA), 400,
+         "not the announced encoding");
+  expect(Post(r, packed("a", {1, 1}, {1, 1, 2, 2}, fed::UpdateEncoding::kInt8, v + 3), kTokA), 422,
+         "stale model version");
+  expect(Post(r, packed("a", {1, 1}, {1, 1, 2, 2}), kTokB), 401, "bad token");
+  // The round continues: int8 updates (and a lossless f64 one) are accepted and summed.
+  EXPECT_EQ(Post(r, good_a, kTokA).status, 202);
+  expect(Post(r, good_a, kTokA), 409, "duplicate");
+  EXPECT_EQ(Post(r, packed("b", {1, 1}, {3, 3, 4, 4}), kTokB).status, 202);
+  EXPECT_EQ(Post(r, Update(r, "c", v, {0, 2}, {0, 0, 8, 8}), kTokC).status, 202);
+  ASSERT_TRUE(WaitFor([&] { return svc_->Model()->version > v; }));
+  const fed::GlobalModel after = *svc_->Model();
+  EXPECT_NEAR(after.centroids[0], 2.0, 0.02);  // (1 + 3) / 2, int8 residuals
+  EXPECT_NEAR(after.centroids[2], 3.5, 0.02);  // (2 + 4 + 8) / 4
+  EXPECT_EQ(svc_->History().back().participants.size(), 3u);
 }
 
 TEST_F(FederateCloudTest, SecureRoutesRejectBadMessagesAndTheRoundContinues) {

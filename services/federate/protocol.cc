@@ -31,7 +31,7 @@ json RoundView::ToJson() const {
           {"kfed_local_k", kfed_local_k}, {"clip_norm", clip_norm},
           {"secure", secure},            {"stage", SecStageName(stage)},
           {"threshold", threshold},      {"nodes", nodes},
-          {"completed_rounds", completed_rounds}};
+          {"completed_rounds", completed_rounds}, {"update_encoding", update_encoding}};
 }
 
 Result<RoundView> RoundView::FromJson(const json& j) {
@@ -55,10 +55,11 @@ Result<RoundView> RoundView::FromJson(const json& j) {
     r.threshold = j.at("threshold").get<int>();
     r.nodes = j.at("nodes").get<std::vector<std::string>>();
     r.completed_rounds = j.at("completed_rounds").get<uint64_t>();
+    r.update_encoding = j.value("update_encoding", std::string("f64"));
   } catch (const json::exception& e) {
     return InvalidArgumentError(std::string("round announcement: ") + e.what());
   }
-  return r;
+  return r;  // an unknown update_encoding is the edge's error when it has to send (forward-compatible)
 }
 
 std::vector<double> SecureVector(const fed::SufficientStats& s, const std::vector<double>& support) {

@@ -49,6 +49,9 @@ struct RoundView {
   int threshold = 0;
   std::vector<std::string> nodes;  // secure: index i ↔ node; Shamir x = i + 1
   uint64_t completed_rounds = 0;
+  // Plain FedLloyd rounds: the encoding every child uses for its update (f64 | fp16 | int8,
+  // update_codec.h). Secure rounds announce f64 and use fixed point. Absent in JSON = f64.
+  std::string update_encoding = "f64";
 
   bool open() const { return state == "open"; }
   nlohmann::json ToJson() const;

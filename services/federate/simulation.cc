@@ -93,6 +93,8 @@ Result<SimResult> RunFederation(const SimConfig& c, const FederatedData& data) {
   base.secure = c.secure;
   base.min_support = c.min_support;
   base.int8_model = c.int8_model;
+  base.update_encoding = c.update_encoding;
+  base.error_feedback = c.error_feedback;
   std::vector<std::string> edge_tokens;
   for (int i = 0; i < c.nodes; ++i) edge_tokens.push_back(NewToken(rng));
 
@@ -140,6 +142,7 @@ Result<SimResult> RunFederation(const SimConfig& c, const FederatedData& data) {
     e.points = data.node_points[i];
     e.d = data.d;
     e.int8_model = c.int8_model;
+    e.error_feedback = c.error_feedback;
     e.seed = c.seed * 1000 + i;
     e.secure_seed = c.seed * 1000 + i + 1;
     const double p = c.dropout;

@@ -55,6 +55,8 @@ struct SimConfig {
   int min_participants = 0;  // 0 = about half the children (at least 1)
   int min_support = 2;
   bool int8_model = false;
+  std::string update_encoding = "f64";  // plain rounds: f64 | fp16 | int8 (every aggregator)
+  bool error_feedback = false;          // edges and fogs keep the quantisation residual
   uint64_t seed = 1;
   std::chrono::milliseconds round_timeout{0};  // 0 = 1 s + 5 ms per node
   std::chrono::milliseconds phase_timeout{0};  // 0 = round_timeout / 2

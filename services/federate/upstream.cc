@@ -65,6 +65,13 @@ Status UpstreamClient::SendUpdate(const fed::ModelUpdate& update, const std::vec
   return PostBytes(RoundPath(update.round_id, "/update"), update.Encode(), h);
 }
 
+Status UpstreamClient::SendUpdateBody(uint64_t round_id, const std::vector<uint8_t>& body,
+                                      const std::vector<double>* support) {
+  http::HeaderList h;
+  if (support) h.emplace_back(kSupportHeader, SupportHeaderValue(*support));
+  return PostBytes(RoundPath(round_id, "/update"), body, h);
+}
+
 Status UpstreamClient::SendCentroids(uint64_t round_id, const fed::CentroidReport& report) {
   return PostBytes(RoundPath(round_id, "/centroids"), report.Encode());
 }

@@ -43,6 +43,9 @@ class UpstreamClient {
   Result<federated::GlobalModel> FetchModel(const RoundView& round);
   // Plain update; `support` (fog only) goes in X-Strata-Segment-Support.
   Status SendUpdate(const federated::ModelUpdate& update, const std::vector<double>* support);
+  // An already encoded update body (e.g. a CompressedUpdate from federated::UpdateEncoder).
+  Status SendUpdateBody(uint64_t round_id, const std::vector<uint8_t>& body,
+                        const std::vector<double>* support);
   Status SendCentroids(uint64_t round_id, const federated::CentroidReport& report);
 
   // Secure aggregation for `round` (this node must be in round.nodes): creates the per-round

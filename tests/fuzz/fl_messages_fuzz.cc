@@ -5,6 +5,7 @@
 #include "fuzz.h"
 #include "strata/federated/secagg_messages.h"
 #include "strata/federated/update.h"
+#include "strata/federated/update_codec.h"
 
 namespace fl = strata::federated;
 
@@ -35,14 +36,18 @@ std::vector<std::string> strata::fuzz::Seeds() {
   fl::MaskedInputMsg m{.round_id = 7, .sender = 1, .y = {1, 2, 3}};
   fl::UnmaskRequestMsg r{.round_id = 7, .survivors = {0, 1}, .dropped = {2}};
   fl::AdvertiseKeysMsg a{.round_id = 7, .sender = 2};
-  return {Tagged(0, u.Encode()), Tagged(1, g.Encode()), Tagged(2, c.Encode()),
+  fl::GlobalModel ref{.version = 2, .k = 2, .d = 3, .centroids = {0, 0, 0, 1, 1, 1}, .weights = {1, 1}};
+  auto c8 = fl::CompressUpdate(u, ref, fl::UpdateEncoding::kInt8);
+  auto c16 = fl::CompressUpdate(u, ref, fl::UpdateEncoding::kFp16);
+  return {Tagged(9, c8.ok() ? c8->Encode() : std::vector<uint8_t>{}),
+          Tagged(9, c16.ok() ? c16->Encode() : std::vector<uint8_t>{}),Tagged(0, u.Encode()), Tagged(1, g.Encode()), Tagged(2, c.Encode()),
           Tagged(3, m.Encode(Tokens()[1])), Tagged(4, r.Encode()), Tagged(5, a.Encode(Tokens()[2]))};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   std::span<const uint8_t> b(data + 1, size - 1);
-  switch (data[0] % 9) {
+  switch (data[0] % 10) {
     case 0:
       if (auto u = fl::ModelUpdate::Decode(b); u.ok()) {
         auto again = fl::ModelUpdate::Decode(u->Encode());
@@ -81,8 +86,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)fl::ShareKeysMsg::Decode(b, Tokens());
       (void)fl::ShareBundleMsg::Decode(b);
       break;
-    default:
+    case 8:
       (void)fl::UnmaskResponseMsg::Decode(b, Tokens());
+      break;
+    default:
+      if (auto c = fl::CompressedUpdate::Decode(b); c.ok()) {
+        auto again = fl::CompressedUpdate::Decode(c->Encode());
+        STRATA_FUZZ_CHECK(again.ok() && again->k == c->k && again->d == c->d);
+        fl::GlobalModel ref{.version = c->model_version, .k = c->k, .d = c->d,
+                            .centroids = std::vector<double>(size_t(c->k) * c->d, 0.0),
+                            .weights = std::vector<double>(c->k, 1.0)};
+        (void)fl::DecompressUpdate(*c, ref);
+      }
       break;
   }
   return 0;

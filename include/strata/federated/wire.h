@@ -36,6 +36,7 @@ enum class MessageType : uint8_t {
   kSecAggKeyList = 15,
   kSecAggShareBundle = 16,
   kCompressed = 20,
+  kCompressedUpdate = 21,
 };
 
 class ByteWriter {
