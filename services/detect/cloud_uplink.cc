@@ -40,19 +40,41 @@ Result<std::unique_ptr<CloudUplink>> CloudUplink::Create(const Config& config) {
     return InvalidArgumentError(
         "detect.cloud: max_faces_per_track must be >= 0, queue and max_tracks >= 1");
   std::unique_ptr<CloudUplink> u(new CloudUplink(config));
-  STRATA_ASSIGN_OR_RETURN(u->client_, http::HttpClient::Create({.base_url = config.url,
-                                                                .connect_timeout = config.timeout,
-                                                                .read_timeout = config.timeout,
-                                                                .write_timeout = config.timeout,
-                                                                .max_retries = 0,
-                                                                .token = config.token,
-                                                                .link_src = "fog",
-                                                                .link_dst = "cloud"}));
-  u->worker_ = std::thread([p = u.get()] { p->Loop(); });
+  STRATA_ASSIGN_OR_RETURN(auto client, http::HttpClient::Create({.base_url = config.url,
+                                                                 .connect_timeout = config.timeout,
+                                                                 .read_timeout = config.timeout,
+                                                                 .write_timeout = config.timeout,
+                                                                 .max_retries = 0,
+                                                                 .token = config.token,
+                                                                 .link_src = "fog",
+                                                                 .link_dst = "cloud"}));
+  if (config.spool_dir.empty()) {
+    u->client_ = std::move(client);
+    u->worker_ = std::thread([p = u.get()] { p->Loop(); });
+    return u;
+  }
+  STRATA_ASSIGN_OR_RETURN(auto queue,
+                          store::DiskQueue::Open({.path = config.spool_dir + "/cloud-uplink.db",
+                                                  .name = "detect_cloud_uplink",
+                                                  .max_items = config.spool_max_items,
+                                                  .max_bytes = config.spool_max_bytes}));
+  if (queue->size() > 0)
+    spdlog::info("cloud uplink: {} crops spooled in {} from before, sending them", queue->size(),
+                 config.spool_dir);
+  STRATA_ASSIGN_OR_RETURN(
+      u->spool_, store::DiskQueueSender::Create(
+                     std::move(queue), std::move(client),
+                     {.path = "/api/v1/faces",
+                      .backoff_min = config.backoff_min,
+                      .backoff_max = config.backoff_max},
+                     [p = u.get()](const store::QueueItem& item, store::SendOutcome outcome, int) {
+                       p->OnSpoolResult(item, outcome);
+                     }));
   return u;
 }
 
 CloudUplink::~CloudUplink() {
+  if (spool_) spool_->Stop();  // before the members its observer touches go away
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -98,6 +120,24 @@ CloudUplink::Want CloudUplink::Decide(const std::string& camera, int track_id, b
 
 void CloudUplink::Enqueue(UplinkItem item, Want what) {
   if (what == Want::kNothing) return;
+  if (spool_) {
+    Job job{std::move(item), what == Want::kFace};
+    const std::string& body = job.face ? job.item.face_jpeg : job.item.person_jpeg;
+    std::unique_lock push_lock(push_mu_);  // so the eviction delta is this push's own
+    uint64_t evicted_before = spool_->queue().evicted();
+    auto id = spool_->Push(body, Headers(job));
+    uint64_t evicted = spool_->queue().evicted() - evicted_before;
+    push_lock.unlock();
+    if (!id.ok()) spdlog::warn("cloud uplink: crop not spooled: {}", id.status().ToString());
+    uint64_t lost = evicted + (id.ok() ? 0 : 1);
+    if (lost == 0) return;
+    {
+      std::lock_guard lock(mu_);
+      stats_.dropped += lost;
+    }
+    for (uint64_t i = 0; i < lost; ++i) CountUplink("dropped", job.face);  // kind: approximate
+    return;
+  }
   std::optional<bool> dropped;  // the dropped crop's kind
   {
     std::lock_guard lock(mu_);
@@ -132,7 +172,7 @@ void CloudUplink::Loop() {
   }
 }
 
-void CloudUplink::Send(Job& job) {
+http::HeaderList CloudUplink::Headers(const Job& job) const {
   const UplinkItem& it = job.item;
   const std::string& body = job.face ? it.face_jpeg : it.person_jpeg;
   http::HeaderList h = {{"X-Strata-Camera", it.camera},
@@ -144,6 +184,34 @@ void CloudUplink::Send(Job& job) {
   if (!it.frame_id.empty()) h.emplace_back("X-Strata-Frame-Id", it.frame_id);
   if (!it.captured_at.empty()) h.emplace_back("X-Strata-Captured-At", it.captured_at);
   if (!it.traceparent.empty()) h.emplace_back("traceparent", it.traceparent);
+  return h;
+}
+
+void CloudUplink::OnSpoolResult(const store::QueueItem& item, store::SendOutcome outcome) {
+  bool face = false;
+  for (const auto& [k, v] : store::DecodeMeta(item.meta))
+    if (k == "X-Strata-Kind") face = v == "face";
+  {
+    std::lock_guard lock(mu_);
+    if (outcome == store::SendOutcome::kSent) {
+      ++stats_.sent;
+      stats_.bytes += item.body.size();
+    } else if (outcome == store::SendOutcome::kPoison) {
+      ++stats_.dropped;
+    } else {
+      ++stats_.failed;
+    }
+  }
+  if (outcome == store::SendOutcome::kSent)
+    CountUplink("sent", face, static_cast<double>(item.body.size()));
+  else
+    CountUplink(outcome == store::SendOutcome::kPoison ? "dropped" : "failed", face);
+}
+
+void CloudUplink::Send(Job& job) {
+  const std::string& body = job.face ? job.item.face_jpeg : job.item.person_jpeg;
+  http::HeaderList h = Headers(job);
+  h.emplace_back("X-Strata-Message-Id", ids_.Next(Clock::Real()->Now()));
   auto r = client_->Post("/api/v1/faces", body, "image/jpeg", h);
   bool ok = r.ok() && r->status / 100 == 2;
   {
@@ -164,9 +232,12 @@ void CloudUplink::Send(Job& job) {
 }
 
 bool CloudUplink::WaitIdle(std::chrono::milliseconds timeout) {
+  if (spool_) return spool_->WaitIdle(timeout);
   std::unique_lock lock(mu_);
   return cv_.wait_for(lock, timeout, [this] { return stop_ || (queue_.empty() && !busy_); });
 }
+
+int64_t CloudUplink::spooled() const { return spool_ ? spool_->queue().size() : 0; }
 
 CloudUplink::Stats CloudUplink::stats() const {
   std::lock_guard lock(mu_);

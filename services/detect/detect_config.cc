@@ -28,16 +28,39 @@ Status ParseDetector(const ConfigNode& det, vision::DetectorConfig* d) {
   return det.GetInRange("threads", &d->threads, 0, 256);
 }
 
-Status ParseCloud(const ConfigNode& det, CloudUplinkConfig* c) {
+Status GetInt64(const ConfigNode& n, std::string_view key, int64_t* out, int64_t lo, int64_t hi) {
+  STRATA_RETURN_IF_ERROR(n.Get(key, out));
+  if (*out < lo || *out > hi)
+    return InvalidArgumentError(n.Where(key) + ": must be in [" + std::to_string(lo) + ", " +
+                                std::to_string(hi) + "]");
+  return Status::Ok();
+}
+
+// A relative spool_dir lives under --data-dir; "" keeps the memory queue.
+std::string InDataDir(const std::string& dir, const std::string& data_dir) {
+  if (dir.empty() || dir[0] == '/' || data_dir.empty()) return dir;
+  return data_dir + "/" + dir;
+}
+
+Status ParseCloud(const ConfigNode& det, const std::string& data_dir, CloudUplinkConfig* c) {
   STRATA_ASSIGN_OR_RETURN(ConfigNode cl, det.Child("cloud"));
-  STRATA_RETURN_IF_ERROR(cl.CheckKeys({"url", "max_faces_per_track", "min_face_gain",
-                                       "min_interval", "resend_interval", "queue", "timeout"}));
+  STRATA_RETURN_IF_ERROR(cl.CheckKeys(
+      {"url", "max_faces_per_track", "min_face_gain", "min_interval", "resend_interval", "queue",
+       "timeout", "spool_dir", "spool_max_items", "spool_max_bytes", "backoff_max"}));
   STRATA_RETURN_IF_ERROR(cl.Get("url", &c->url));
   STRATA_RETURN_IF_ERROR(cl.GetInRange("max_faces_per_track", &c->max_faces_per_track, 0, 100));
   STRATA_RETURN_IF_ERROR(cl.GetInRange("min_face_gain", &c->min_face_gain, 0.0, 1.0));
   STRATA_RETURN_IF_ERROR(cl.Get("min_interval", &c->min_interval));
   STRATA_RETURN_IF_ERROR(cl.Get("resend_interval", &c->resend_interval));
   STRATA_RETURN_IF_ERROR(cl.GetInRange("queue", &c->queue, 1, 10000));
+  STRATA_RETURN_IF_ERROR(cl.Get("spool_dir", &c->spool_dir));
+  c->spool_dir = InDataDir(c->spool_dir, data_dir);
+  STRATA_RETURN_IF_ERROR(GetInt64(cl, "spool_max_items", &c->spool_max_items, 1, 10'000'000));
+  STRATA_RETURN_IF_ERROR(
+      GetInt64(cl, "spool_max_bytes", &c->spool_max_bytes, int64_t{1} << 16, int64_t{1} << 40));
+  STRATA_RETURN_IF_ERROR(cl.Get("backoff_max", &c->backoff_max));
+  if (c->backoff_max < c->backoff_min)
+    return InvalidArgumentError(cl.Where("backoff_max") + ": must be >= 100ms");
   return cl.Get("timeout", &c->timeout);
 }
 
@@ -65,7 +88,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_RETURN_IF_ERROR(det.GetInRange("max_image_width", &c.image_limits.max_width, 16, 16384));
   STRATA_RETURN_IF_ERROR(det.GetInRange("max_image_height", &c.image_limits.max_height, 16, 16384));
   c.image_limits.max_bytes = out->server.max_body_bytes;
-  STRATA_RETURN_IF_ERROR(ParseCloud(det, &c.cloud));
+  STRATA_RETURN_IF_ERROR(ParseCloud(det, args.data_dir, &c.cloud));
   return ParseTracker(det, &c.tracker);
 }
 

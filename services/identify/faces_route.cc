@@ -2,6 +2,8 @@
 // See identify_service.h and docs/surveillance.md.
 #include <spdlog/spdlog.h>
 
+#include <regex>
+
 #include "identify_internal.h"
 #include "strata/core/clock.h"
 
@@ -53,8 +55,35 @@ Result<IdentityHeaders> IdentifyService::Identify(const cv::Mat& bgr, json* late
 }
 
 Result<http::Response> IdentifyService::PostFace(const http::Request& r) {
-  auto start = std::chrono::steady_clock::now();
   if (auto bad = http::CheckContentType(r, "image/jpeg")) return *bad;
+  std::string mid = r.Header("X-Strata-Message-Id");
+  if (mid.empty()) {
+    STRATA_ASSIGN_OR_RETURN(json answer, ProcessFace(r));
+    return http::Response::Json(answer);
+  }
+  static const std::regex kId("[A-Za-z0-9_.:-]{1,128}");
+  if (!std::regex_match(mid, kId))
+    return InvalidArgumentError("header X-Strata-Message-Id must match [A-Za-z0-9_.:-]{1,128}");
+  if (std::optional<json> prior = recent_->Begin(mid)) {  // a retry: answer again, do nothing
+    metrics::GetCounter(
+        "strata_identify_duplicates_total",
+        "Crops whose X-Strata-Message-Id was already answered (not processed again)")
+        .Inc();
+    (*prior)["duplicate"] = true;
+    return http::Response::Json(*prior);
+  }
+  auto answer = ProcessFace(r);
+  if (!answer.ok()) {
+    recent_->Abandon(mid);
+    return answer.status();
+  }
+  recent_->Finish(mid, *answer);
+  return http::Response::Json(*answer);
+}
+
+// Callers checked the content type.
+Result<nlohmann::json> IdentifyService::ProcessFace(const http::Request& r) {
+  auto start = std::chrono::steady_clock::now();
   STRATA_ASSIGN_OR_RETURN(CropMeta meta, ParseCropMeta(r));
   json latency = json::object();
   double decode_ms = 0;
@@ -70,15 +99,16 @@ Result<http::Response> IdentifyService::PostFace(const http::Request& r) {
   latency["total"] = total_ms;
   StageHistogram("identify_crop").Observe(total_ms / 1000);
   CountResult(id.status);
-  if (forwarder_) forwarder_->Enqueue({r.body, ForwardHeaders(meta, id, r.body.size(), total_ms)});
+  if (forwarder_)  // with a spool: on disk before we answer, else 503 (detect retries)
+    STRATA_RETURN_IF_ERROR(
+        forwarder_->Enqueue({r.body, ForwardHeaders(meta, id, r.body.size(), total_ms)}));
   if (mqtt_ && id.status != "no_face") Publish(meta, id);
-  return http::Response::Json(
-      {{"camera", meta.camera},
-       {"track_id", meta.track_id},
-       {"kind", meta.kind},
-       {"frame_id", meta.frame_id.empty() ? json(nullptr) : json(meta.frame_id)},
-       {"identity", IdentityJson(id)},
-       {"latency_ms", latency}});
+  return json({{"camera", meta.camera},
+               {"track_id", meta.track_id},
+               {"kind", meta.kind},
+               {"frame_id", meta.frame_id.empty() ? json(nullptr) : json(meta.frame_id)},
+               {"identity", IdentityJson(id)},
+               {"latency_ms", latency}});
 }
 
 void IdentifyService::Publish(const CropMeta& meta, const IdentityHeaders& id) {

@@ -30,16 +30,55 @@ Status ParseMqtt(const ConfigNode& id, MqttSettings* m) {
   return Status::Ok();
 }
 
+Status GetInt64(const ConfigNode& n, std::string_view key, int64_t* out, int64_t lo, int64_t hi) {
+  STRATA_RETURN_IF_ERROR(n.Get(key, out));
+  if (*out < lo || *out > hi)
+    return InvalidArgumentError(n.Where(key) + ": must be in [" + std::to_string(lo) + ", " +
+                                std::to_string(hi) + "]");
+  return Status::Ok();
+}
+
+// Store-and-forward to notify (relative notify_spool_dir: under --data-dir) and the dedupe window.
+Status ParseSpool(const ConfigNode& id, IdentifyConfig* c) {
+  STRATA_RETURN_IF_ERROR(id.Get("notify_spool_dir", &c->notify_spool_dir));
+  STRATA_RETURN_IF_ERROR(
+      GetInt64(id, "notify_spool_max_items", &c->notify_spool_max_items, 1, 10'000'000));
+  STRATA_RETURN_IF_ERROR(GetInt64(id, "notify_spool_max_bytes", &c->notify_spool_max_bytes,
+                                  int64_t{1} << 16, int64_t{1} << 40));
+  STRATA_RETURN_IF_ERROR(id.Get("notify_backoff", &c->notify_backoff));
+  STRATA_RETURN_IF_ERROR(id.Get("notify_backoff_max", &c->notify_backoff_max));
+  if (c->notify_backoff.count() < 1 || c->notify_backoff_max < c->notify_backoff)
+    return InvalidArgumentError(id.Where("notify_backoff_max") +
+                                ": need 1ms <= notify_backoff <= notify_backoff_max");
+  return id.GetInRange("dedupe_ids", &c->dedupe_ids, 1, 1'000'000);
+}
+
 }  // namespace
 
 Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out) {
   STRATA_RETURN_IF_ERROR(root.CheckKeys({"server", "identify"}));
   STRATA_RETURN_IF_ERROR(ParseServerConfig(root, args, &out->server));
   STRATA_ASSIGN_OR_RETURN(ConfigNode id, root.Child("identify"));
-  STRATA_RETURN_IF_ERROR(
-      id.CheckKeys({"encoder", "manifest", "model_dirs", "faces", "face_manifest", "threshold",
-                    "gallery", "enrol_whole_image", "notify_url", "notify_queue", "mqtt",
-                    "max_image_width", "max_image_height", "instances"}));
+  STRATA_RETURN_IF_ERROR(id.CheckKeys({"encoder",
+                                       "manifest",
+                                       "model_dirs",
+                                       "faces",
+                                       "face_manifest",
+                                       "threshold",
+                                       "gallery",
+                                       "enrol_whole_image",
+                                       "notify_url",
+                                       "notify_queue",
+                                       "mqtt",
+                                       "max_image_width",
+                                       "max_image_height",
+                                       "instances",
+                                       "notify_spool_dir",
+                                       "notify_spool_max_items",
+                                       "notify_spool_max_bytes",
+                                       "notify_backoff",
+                                       "notify_backoff_max",
+                                       "dedupe_ids"}));
   IdentifyConfig& c = out->identify;
   c.data_dir = args.data_dir;
   STRATA_RETURN_IF_ERROR(id.GetEnum("encoder", &c.encoder.backend, {"lbph", "mobilefacenet"}));
@@ -60,6 +99,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
       c.notify_url.rfind("https://", 0) != 0)
     return InvalidArgumentError(id.Where("notify_url") + ": must start with http:// or https://");
   STRATA_RETURN_IF_ERROR(id.GetInRange("notify_queue", &c.notify_queue, 1, 100000));
+  STRATA_RETURN_IF_ERROR(ParseSpool(id, &c));
   STRATA_RETURN_IF_ERROR(ParseMqtt(id, &c.mqtt));
   STRATA_RETURN_IF_ERROR(id.GetInRange("max_image_width", &c.image_limits.max_width, 16, 16384));
   STRATA_RETURN_IF_ERROR(id.GetInRange("max_image_height", &c.image_limits.max_height, 16, 16384));

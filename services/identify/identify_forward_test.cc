@@ -152,7 +152,7 @@ TEST(ForwarderTest, WhenNotifyIsSlowTheOldestCropsAreDropped) {
   auto fwd = Forwarder::Create({.notify_url = notify.url(), .queue = 2});
   ASSERT_TRUE(fwd.ok()) << fwd.status();
   for (int i = 1; i <= 6; ++i)
-    (*fwd)->Enqueue({"crop" + std::to_string(i), {{"X-Seq", std::to_string(i)}}});
+    ASSERT_TRUE((*fwd)->Enqueue({"crop" + std::to_string(i), {{"X-Seq", std::to_string(i)}}}).ok());
   notify.Hold(false);
   ASSERT_TRUE((*fwd)->WaitIdle(20s));
   Forwarder::Stats st = (*fwd)->stats();

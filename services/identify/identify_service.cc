@@ -118,10 +118,19 @@ Result<std::unique_ptr<IdentifyService>> IdentifyService::Create(const Config& c
         LoadOrCreateGalleryKey(InDataDir(config.gallery.key_file, config.data_dir, "gallery.key")));
   }
   STRATA_ASSIGN_OR_RETURN(s->gallery_, vision::Gallery::Open(g));
+  if (config.dedupe_ids < 1) return InvalidArgumentError("identify.dedupe_ids: must be >= 1");
+  s->recent_ = std::make_unique<RecentIds>(static_cast<size_t>(config.dedupe_ids));
   if (!config.notify_url.empty()) {
-    STRATA_ASSIGN_OR_RETURN(s->forwarder_, Forwarder::Create({.notify_url = config.notify_url,
-                                                              .queue = config.notify_queue,
-                                                              .backoff = config.notify_backoff}));
+    std::string spool = config.notify_spool_dir;
+    if (!spool.empty() && spool[0] != '/') spool = config.data_dir + "/" + spool;
+    STRATA_ASSIGN_OR_RETURN(s->forwarder_,
+                            Forwarder::Create({.notify_url = config.notify_url,
+                                               .queue = config.notify_queue,
+                                               .backoff = config.notify_backoff,
+                                               .spool_dir = spool,
+                                               .spool_max_items = config.notify_spool_max_items,
+                                               .spool_max_bytes = config.notify_spool_max_bytes,
+                                               .backoff_max = config.notify_backoff_max}));
   }
   if (!config.mqtt.url.empty()) {
     STRATA_ASSIGN_OR_RETURN(s->mqtt_, ConnectMqtt(config.mqtt));

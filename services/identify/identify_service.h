@@ -26,6 +26,7 @@
 
 #include "crop_headers.h"
 #include "forwarder.h"
+#include "recent_ids.h"
 #include "strata/transport/http.h"
 #include "strata/transport/mqtt.h"
 #include "strata/vision/face_recognition.h"
@@ -59,6 +60,12 @@ struct IdentifyConfig {
   std::string notify_url;         // "" = do not forward
   int notify_queue = 64;
   std::chrono::milliseconds notify_backoff{200};
+  // "" = memory queue (best effort); else store-and-forward spool (relative: under data_dir)
+  std::string notify_spool_dir;
+  int64_t notify_spool_max_items = 10000;
+  int64_t notify_spool_max_bytes = 256ll << 20;
+  std::chrono::milliseconds notify_backoff_max{5000};
+  int dedupe_ids = 8192;  // recent X-Strata-Message-Ids remembered by POST /api/v1/faces
   MqttSettings mqtt;
   vision::ImageLimits image_limits{.max_width = 4096, .max_height = 4096};
   int instances = 2;  // encoder + face detector pairs serving requests in parallel
@@ -90,7 +97,11 @@ class IdentifyService {
   Result<http::Response> PostGallery(const http::Request& r);
   Result<http::Response> ListGallery(const http::Request& r);
   Result<http::Response> DeleteGallery(const http::Request& r);
+  // Answers a repeated X-Strata-Message-Id from recent_ (with "duplicate": true) without
+  // processing it again; otherwise ProcessFace.
   Result<http::Response> PostFace(const http::Request& r);
+  // Identify + forward + publish one crop; the JSON answer.
+  Result<nlohmann::json> ProcessFace(const http::Request& r);
   // Decodes the JPEG body (InvalidArgument → 400 for empty/corrupt/oversized input); callers
   // check the content type first (415).
   Result<cv::Mat> DecodeBody(const http::Request& r, double* decode_ms);
@@ -114,6 +125,7 @@ class IdentifyService {
   std::unique_ptr<vision::Gallery> gallery_;  // guarded by gallery_mu_
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<mqtt::MqttClient> mqtt_;
+  std::unique_ptr<RecentIds> recent_;  // POST /api/v1/faces answers by message id
 };
 
 // The hand-written OpenAPI 3.1 document (services/identify/openapi.json, embedded at build time).

@@ -60,6 +60,10 @@ Identity IdentityFromJson(const json& j) {
   return id;
 }
 
+// Message ids (X-Strata-Message-Id) are remembered this long (wall clock): a sender's retry
+// after a longer outage would make a second alert update (never a lost one).
+constexpr auto kMessageIdRetention = std::chrono::hours(24);
+
 json Decision(const std::string& alert_id, const std::string& phase, const std::string& type) {
   return {{"alert_id", alert_id.empty() ? json(nullptr) : json(alert_id)},
           {"phase", phase},
@@ -130,6 +134,9 @@ void NotifyService::SweepLoop() {
     auto ended = Sweep();
     if (!ended.ok()) spdlog::error("notify: sweep failed: {}", ended.status().message());
     if (std::chrono::steady_clock::now() > next_checkpoint) {
+      auto forgot = store_->ForgetMessagesBefore(
+          UnixMs(std::chrono::system_clock::now() - kMessageIdRetention));
+      if (!forgot.ok()) spdlog::warn("notify: pruning message ids: {}", forgot.status().message());
       Status s = store_->Checkpoint();
       if (!s.ok()) spdlog::warn("notify: checkpoint failed: {}", s.message());
       next_checkpoint = std::chrono::steady_clock::now() + std::chrono::minutes(5);
@@ -161,6 +168,16 @@ Result<http::Response> NotifyService::PostSighting(const http::Request& r) {
 
 Result<json> NotifyService::Process(const Sighting& s, std::string_view jpeg) {
   std::lock_guard lock(mu_);
+  if (!s.message_id.empty()) {  // a retry of an answered sighting: the same answer, no new alert
+    STRATA_ASSIGN_OR_RETURN(std::optional<std::string> seen, store_->SeenMessage(s.message_id));
+    if (seen) {
+      json answer = json::parse(*seen, nullptr, false);
+      if (!answer.is_object()) answer = json::object();
+      answer["duplicate"] = true;
+      CountSighting("duplicate");
+      return answer;
+    }
+  }
   WallTime now = clock_->Now();
   STRATA_RETURN_IF_ERROR(SweepLocked(now).status());
   auto cams = config_.cameras.find(s.camera);
@@ -175,6 +192,9 @@ Result<json> NotifyService::Process(const Sighting& s, std::string_view jpeg) {
                      : config_.alert_on_person ? "person"
                                                : "";
   if (type.empty()) {
+    if (!s.message_id.empty())
+      STRATA_RETURN_IF_ERROR(
+          store_->RememberMessage(s.message_id, Decision("", "none", "").dump()));
     CountSighting("no_alert");
     return Decision("", "none", "");
   }
@@ -209,7 +229,7 @@ Result<json> NotifyService::OpenLocked(const Sighting& s, std::string_view jpeg,
                .snapshot_score = s.score.value_or(-1.0),
                .identity_status = s.identity.status,
                .doc = doc};
-  STRATA_RETURN_IF_ERROR(Persist(row, jpeg));
+  STRATA_RETURN_IF_ERROR(Persist(row, jpeg, s.message_id));
   OpenAlert a{row, s.identity, {zones.begin(), zones.end()}, now};
   open_[s.camera + "/" + std::to_string(s.track_id)] = std::move(a);
   CountSighting("new");
@@ -229,8 +249,11 @@ Result<json> NotifyService::UpdateLocked(OpenAlert& a, const Sighting& s, std::s
   std::set<std::string> all_zones = a.zones;
   all_zones.insert(zones.begin(), zones.end());
   if (!identity_changed && !better && all_zones.size() == a.zones.size()) {
+    json decision = Decision(a.row.alert_id, "none", a.row.event_type);
+    if (!s.message_id.empty())
+      STRATA_RETURN_IF_ERROR(store_->RememberMessage(s.message_id, decision.dump()));
     CountSighting("deduplicated");
-    return Decision(a.row.alert_id, "none", a.row.event_type);
+    return decision;
   }
   AlertRow row = a.row;
   json& doc = row.doc;
@@ -248,7 +271,7 @@ Result<json> NotifyService::UpdateLocked(OpenAlert& a, const Sighting& s, std::s
     row.snapshot_score = *s.score;
     doc["snapshot_url"] = PublicUrl() + "/api/v1/events/" + row.alert_id + "/snapshot.jpg";
   }
-  STRATA_RETURN_IF_ERROR(Persist(row, better ? jpeg : std::string_view()));
+  STRATA_RETURN_IF_ERROR(Persist(row, better ? jpeg : std::string_view(), s.message_id));
   a.row = std::move(row);
   if (identity_changed) a.identity = id;
   a.zones = std::move(all_zones);
@@ -280,7 +303,8 @@ void NotifyService::FillFromSighting(json& doc, const Sighting& s, WallTime now)
   doc["latency_ms"] = {{"end_to_end", e2e}};
 }
 
-Status NotifyService::Persist(const AlertRow& row, std::string_view jpeg) {
+Status NotifyService::Persist(const AlertRow& row, std::string_view jpeg,
+                              const std::string& message_id) {
   std::vector<Delivery> outbox;
   std::string text = row.doc.dump();
   if (publisher_->has_mqtt()) {
@@ -292,7 +316,9 @@ Status NotifyService::Persist(const AlertRow& row, std::string_view jpeg) {
   if (publisher_->has_webhook()) outbox.push_back({0, row.alert_id, "webhook", "", text, 0});
   std::string final_path = SnapshotPath(row.alert_id), tmp = final_path + ".tmp";
   if (!jpeg.empty()) STRATA_RETURN_IF_ERROR(WriteFileSynced(tmp, jpeg));
-  Status s = store_->Save(row, outbox);
+  std::string answer =
+      message_id.empty() ? "" : Decision(row.alert_id, row.phase, row.event_type).dump();
+  Status s = store_->Save(row, outbox, message_id, answer);
   if (!jpeg.empty()) {
     if (s.ok() && std::rename(tmp.c_str(), final_path.c_str()) != 0)
       s = InternalError("cannot rename " + tmp);

@@ -87,7 +87,8 @@ class NotifyService {
   Result<nlohmann::json> UpdateLocked(OpenAlert& a, const Sighting& s, std::string_view jpeg,
                                       const std::vector<std::string>& zones, WallTime now);
   // Writes the row and its outbox rows (and moves the snapshot in place when `jpeg` is set).
-  Status Persist(const AlertRow& row, std::string_view jpeg);
+  // `message_id` (when set) is recorded with the answer in the same transaction.
+  Status Persist(const AlertRow& row, std::string_view jpeg, const std::string& message_id = "");
   void FillFromSighting(nlohmann::json& doc, const Sighting& s, WallTime now) const;
   std::string SnapshotPath(const std::string& alert_id) const;
   std::string PublicUrl() const;

@@ -113,6 +113,10 @@ Status ParseFrame(const http::Request& r, Sighting* s) {
   static const std::regex kTrace("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
   std::string tp = r.Header("traceparent");
   if (std::regex_match(tp, kTrace)) s->traceparent = tp;
+  s->message_id = r.Header("X-Strata-Message-Id");
+  static const std::regex kMessageId("[A-Za-z0-9_.:-]{1,128}");
+  if (!s->message_id.empty() && !std::regex_match(s->message_id, kMessageId))
+    return Bad("X-Strata-Message-Id", "must match [A-Za-z0-9_.:-]{1,128}", s->message_id);
   return Status::Ok();
 }
 

@@ -45,10 +45,12 @@ struct Sighting {
   std::optional<WallTime> captured_at;
   std::vector<Hop> hops;
   std::string traceparent;  // "" when absent or malformed (W3C: restart the trace)
+  std::string message_id;   // X-Strata-Message-Id; "" when absent (no dedupe)
 };
 
 // Reads and validates the headers. InvalidArgument naming the header for a missing required one
-// (X-Strata-Camera, -Track-Id, -Kind, -Identity-Status) or any malformed value.
+// (X-Strata-Camera, -Track-Id, -Kind, -Identity-Status) or any malformed value (including an
+// X-Strata-Message-Id outside [A-Za-z0-9_.:-]{1,128}).
 Result<Sighting> ParseSighting(const http::Request& r);
 
 // "node;bytes=N;ms=F, node;bytes=N;ms=F" (at most 64 entries; parameters in any order, unknown

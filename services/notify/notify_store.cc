@@ -1,6 +1,8 @@
 // SQLite alert log and outbox of strata-notify (see notify_store.h).
 #include "notify_store.h"
 
+#include <chrono>
+
 namespace strata::notify_service {
 namespace {
 
@@ -17,7 +19,23 @@ CREATE TABLE IF NOT EXISTS outbox(
   topic TEXT NOT NULL, body BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
   state INTEGER NOT NULL DEFAULT 0, error TEXT);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, id);
+CREATE TABLE IF NOT EXISTS messages(
+  id TEXT PRIMARY KEY, answer TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_at ON messages(at_ms);
 )sql";
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status InsertMessage(store::Database& db, const std::string& id, const std::string& answer) {
+  STRATA_ASSIGN_OR_RETURN(auto st, db.Prepare("INSERT OR REPLACE INTO messages(id, answer, at_ms) "
+                                              "VALUES(?,?,?)"));
+  st.Bind(1, id).Bind(2, answer).Bind(3, NowMs());
+  return st.Run();
+}
 
 constexpr char kColumns[] =
     "SELECT alert_id, camera, track_id, event_type, phase, ended, last_seen_ms, snapshot, "
@@ -32,9 +50,11 @@ Result<std::unique_ptr<NotifyStore>> NotifyStore::Open(const std::string& path) 
   return s;
 }
 
-Status NotifyStore::Save(const AlertRow& row, const std::vector<Delivery>& outbox) {
+Status NotifyStore::Save(const AlertRow& row, const std::vector<Delivery>& outbox,
+                         const std::string& message_id, const std::string& answer) {
   std::lock_guard lock(mu_);
   return db_->Transaction([&]() -> Status {
+    if (!message_id.empty()) STRATA_RETURN_IF_ERROR(InsertMessage(*db_, message_id, answer));
     STRATA_ASSIGN_OR_RETURN(
         auto st, db_->Prepare("INSERT OR REPLACE INTO alerts VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
     st.Bind(1, row.alert_id).Bind(2, row.camera).Bind(3, row.track_id).Bind(4, row.event_type);
@@ -51,6 +71,28 @@ Status NotifyStore::Save(const AlertRow& row, const std::vector<Delivery>& outbo
     }
     return Status::Ok();
   });
+}
+
+Result<std::optional<std::string>> NotifyStore::SeenMessage(const std::string& message_id) {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT answer FROM messages WHERE id = ?"));
+  st.Bind(1, message_id);
+  STRATA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.ColumnText(0));
+}
+
+Status NotifyStore::RememberMessage(const std::string& message_id, const std::string& answer) {
+  std::lock_guard lock(mu_);
+  return InsertMessage(*db_, message_id, answer);
+}
+
+Result<int> NotifyStore::ForgetMessagesBefore(int64_t cutoff_ms) {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(auto st, db_->Prepare("DELETE FROM messages WHERE at_ms < ?"));
+  st.Bind(1, cutoff_ms);
+  STRATA_RETURN_IF_ERROR(st.Run());
+  return db_->Changes();
 }
 
 Result<std::vector<AlertRow>> NotifyStore::Query(store::Statement& st) {

@@ -1,7 +1,9 @@
 // NotifyStore: strata-notify's durable state in one SQLite database (WAL, synchronous=FULL) —
 // the alert log (one row per alert, holding its latest JSON document) and the delivery outbox
 // (one row per message still to send to a sink). An alert row and its outbox rows are written in
-// one transaction, before the sighting is acknowledged ("acks mean durable").
+// one transaction, before the sighting is acknowledged ("acks mean durable"). The message table
+// remembers each sighting's X-Strata-Message-Id with the answer given, committed in the same
+// transaction as the alert it changed, so a sender's retry is answered, not processed twice.
 // Thread-safety: every method may be called from any thread; one mutex serialises all access to
 // the single connection (one writer per database).
 //
@@ -59,8 +61,16 @@ class NotifyStore {
   // Opens or creates the database and its tables. Errors name the file.
   static Result<std::unique_ptr<NotifyStore>> Open(const std::string& path);
 
-  // Inserts or replaces the alert row and appends `outbox` rows, in one transaction.
-  Status Save(const AlertRow& row, const std::vector<Delivery>& outbox);
+  // Inserts or replaces the alert row and appends `outbox` rows, in one transaction — with the
+  // message (id, answer) when `message_id` is not empty.
+  Status Save(const AlertRow& row, const std::vector<Delivery>& outbox,
+              const std::string& message_id = "", const std::string& answer = "");
+  // The answer recorded for a message id, or nullopt when the id is new.
+  Result<std::optional<std::string>> SeenMessage(const std::string& message_id);
+  // Records a message that changed no alert (its answer only).
+  Status RememberMessage(const std::string& message_id, const std::string& answer);
+  // Forgets message ids recorded before `cutoff_ms` (bounds the table); returns how many.
+  Result<int> ForgetMessagesBefore(int64_t cutoff_ms);
   // Alerts not ended yet (to resume dedupe and cooldown after a restart).
   Result<std::vector<AlertRow>> OpenAlerts();
   // NotFound for an unknown id.
