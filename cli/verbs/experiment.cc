@@ -173,9 +173,12 @@ int RunPlacement(const PlacementOptions& o) {
 
 }  // namespace
 
+void RegisterAdaptiveExperiment(CLI::App* exp, Context& ctx);  // experiment_adaptive.cc
+
 void RegisterExperiment(CLI::App& app, Context& ctx) {
   CLI::App* exp = app.add_subcommand("experiment", "Measured experiments across tiers");
   exp->require_subcommand(1);
+  RegisterAdaptiveExperiment(exp, ctx);
   auto o = std::make_shared<PlacementOptions>();
   o->surveil.realtime = true;
   o->surveil.max_frames = 150;

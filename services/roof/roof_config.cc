@@ -66,7 +66,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_ASSIGN_OR_RETURN(ConfigNode roof, root.Child("roof"));
   STRATA_RETURN_IF_ERROR(roof.CheckKeys({"camera", "source", "capture_fps", "forward_fps",
                                          "jpeg_quality", "frame_change", "fog_url", "queue_frames",
-                                         "loop", "realtime", "max_frames", "open_timeout", "block_when_full",
+                                         "loop", "realtime", "max_frames", "open_timeout", "block_when_full", "adaptive",
                                          "read_timeout"}));
   RoofConfig& c = out->roof;
   STRATA_RETURN_IF_ERROR(roof.Get("camera", &c.camera));
@@ -92,6 +92,11 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   if (c.open_timeout.count() <= 0 || c.read_timeout.count() <= 0)
     return InvalidArgumentError(roof.Where("read_timeout") +
                                 ": open_timeout and read_timeout must be > 0");
+  STRATA_ASSIGN_OR_RETURN(ConfigNode ad, roof.Child("adaptive"));
+  STRATA_RETURN_IF_ERROR(ad.CheckKeys({"target_p99", "min_fps", "window"}));
+  STRATA_RETURN_IF_ERROR(ad.Get("target_p99", &c.adaptive.target_p99));
+  STRATA_RETURN_IF_ERROR(ad.GetInRange("min_fps", &c.adaptive.min_fps, 0.01, 1000.0));
+  STRATA_RETURN_IF_ERROR(ad.GetInRange("window", &c.adaptive.window, 2, 10000));
   return ParseFrameChange(roof, &c.frame_change);
 }
 

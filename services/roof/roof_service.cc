@@ -49,6 +49,14 @@ Result<std::unique_ptr<RoofService>> RoofService::Create(const Config& config) {
     return InvalidArgumentError("roof.jpeg_quality: must be in [1, 100]");
   std::unique_ptr<RoofService> s(new RoofService());
   s->config_ = config;
+  RateControllerConfig rc = config.adaptive;
+  rc.max_fps = config.forward_fps;
+  if (rc.target_p99.count() > 0 && (rc.min_fps <= 0 || rc.min_fps > rc.max_fps || rc.window < 2))
+    return InvalidArgumentError(
+        "roof.adaptive: min_fps must be in (0, forward_fps] and window >= 2");
+  s->controller_.emplace(rc);
+  s->forward_fps_now_ = config.forward_fps;
+  s->stats_.forward_fps_now = config.forward_fps;
   s->start_wall_ = Clock::Real()->Now();
   STRATA_ASSIGN_OR_RETURN(vision::FrameChange gate,
                           vision::FrameChange::Create(config.frame_change));
@@ -176,8 +184,6 @@ void RoofService::CaptureLoop() {
   cv::Mat frame;
   WallTime ts;
   std::optional<WallTime> last_forward;
-  const auto min_gap = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      Seconds(1.0 / config_.forward_fps - 1e-6));
   const std::string& cam = config_.camera;
   for (int64_t n = 0; config_.max_frames == 0 || n < config_.max_frames; ++n) {
     if (!NextFrame(&frame, &ts)) break;
@@ -203,6 +209,9 @@ void RoofService::CaptureLoop() {
       continue;
     }
     if (r->changed) Count(cam, "frames_changed_total", "Frames the change gate found changed");
+    // The gap follows the adaptive controller's rate (forward_fps when it is off).
+    const auto min_gap = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        Seconds(1.0 / forward_fps_now_.load() - 1e-6));
     if (last_forward && ts - *last_forward < min_gap) {
       std::lock_guard lock(mu_);
       ++stats_.frames_skipped_rate_cap;
@@ -273,9 +282,20 @@ void RoofService::SenderLoop() {
                           {"X-Strata-Hops", RoofHop(item)}};
     auto r = fog_->Post("/api/v1/frames", item.jpeg, "image/jpeg", h);
     bool ok = r.ok() && r->status / 100 == 2;
+    // The controlled latency is the frame's age when its detections are back: the wait in this
+    // queue plus the fog round trip. Only the forwarding rate can keep the queue short when the
+    // fog slows down. A failed send counts as the timeout: an unreachable fog means "send less".
+    const double age_ms = std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - item.enqueued_at)
+                              .count();
+    const double fps = controller_->Observe(
+        ok ? age_ms : std::max(age_ms, static_cast<double>(config_.fog_timeout.count())));
+    forward_fps_now_ = fps;
     {
       std::lock_guard lock(mu_);
       sending_ = false;
+      stats_.forward_fps_now = fps;
+      stats_.recent_p99_ms = controller_->recent_p99();
       if (ok) {
         ++stats_.frames_forwarded;
         stats_.bytes_forwarded += item.jpeg.size();
@@ -335,7 +355,9 @@ json RoofService::StatsJson() const {
           {"queue_high_water", s.queue_high_water},
           {"eof", s.eof},
           {"drained", s.drained},
-          {"fog_round_trip_ms", FogLatency()}};
+          {"fog_round_trip_ms", FogLatency()},
+          {"forward_fps_now", s.forward_fps_now},
+          {"recent_p99_ms", s.recent_p99_ms}};
 }
 
 Result<http::Response> RoofService::GetSnapshot() {

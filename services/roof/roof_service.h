@@ -28,6 +28,7 @@
 #include <string_view>
 #include <thread>
 
+#include "rate_controller.h"
 #include "strata/transport/http.h"
 #include "strata/transport/http_client.h"
 #include "strata/vision/frame_change.h"
@@ -53,6 +54,10 @@ struct RoofConfig {
   // ever); readiness fails while no frame has arrived for 2 x read_timeout (the watchdog).
   std::chrono::milliseconds open_timeout{10000};
   std::chrono::milliseconds read_timeout{5000};
+  // Adaptive forwarding (rate_controller.h): hold the p99 of a forwarded frame's age when its
+  // detections come back (queue wait + fog round trip) under target_p99 by lowering the
+  // forwarding rate below forward_fps when the fog slows down. 0 = off.
+  RateControllerConfig adaptive;
 };
 
 struct RoofStats {
@@ -62,6 +67,8 @@ struct RoofStats {
   uint64_t fog_errors = 0, queue_depth = 0, queue_high_water = 0;
   bool eof = false;
   bool drained = false;  // capture ended and every queued frame was sent (or failed)
+  double forward_fps_now = 0;  // the adaptive controller's current rate (= forward_fps when off)
+  double recent_p99_ms = 0;    // p99 frame age (queue + fog round trip), last adaptive.window frames
 };
 
 class RoofService {
@@ -124,6 +131,8 @@ class RoofService {
   std::deque<Item> queue_;
   bool stop_ = false, started_ = false, capture_done_ = false, sending_ = false;
   RoofStats stats_;
+  std::optional<RateController> controller_;  // sender thread; its outputs go to stats_
+  std::atomic<double> forward_fps_now_{0};
   cv::Mat latest_;  // latest captured frame, for the snapshot
   std::thread capture_, sender_;
 };

@@ -209,6 +209,19 @@ TEST(RoofConfigTest, ErrorsNameKeyAndLine) {
   EXPECT_EQ(good.roof.queue_frames, 8);
 }
 
+TEST(RoofConfigTest, AdaptiveSettingsAreParsedAndChecked) {
+  Options opts;
+  ASSERT_TRUE(Parse("roof:\n  source: a.avi\n  adaptive: {target_p99: 600ms, min_fps: 1, window: 8}\n",
+                    &opts)
+                  .ok());
+  EXPECT_EQ(opts.roof.adaptive.target_p99.count(), 600);
+  EXPECT_EQ(opts.roof.adaptive.window, 8);
+  Status bad = Parse("roof:\n  source: a.avi\n  adaptive: {window: 1}\n", &opts);
+  EXPECT_NE(bad.message().find("window"), std::string::npos) << bad;
+  Status typo = Parse("roof:\n  source: a.avi\n  adaptive: {target: 1s}\n", &opts);
+  EXPECT_NE(typo.message().find("adaptive.target"), std::string::npos) << typo;
+}
+
 TEST(RoofConfigTest, IgnoreMasksAreNormalisedPolygons) {
   Options opts;
   ASSERT_TRUE(Parse("roof:\n  source: a.avi\n  frame_change:\n    ignore_masks:\n"
