@@ -119,17 +119,6 @@ void CountFrame(const std::vector<vision::Detection>& detections,
 
 }  // namespace
 
-class DetectService::Lease {
- public:
-  explicit Lease(DetectService* s) : s_(s), p_(s->Acquire()) {}
-  ~Lease() { s_->Release(std::move(p_)); }
-  Pipeline* operator->() { return p_.get(); }
-
- private:
-  DetectService* s_;
-  std::unique_ptr<Pipeline> p_;
-};
-
 DetectService::~DetectService() = default;
 
 Result<std::unique_ptr<DetectService>> DetectService::Create(const Config& config) {
@@ -150,28 +139,12 @@ Result<std::unique_ptr<DetectService>> DetectService::Create(const Config& confi
       p->faces.emplace(std::move(f));
     }
     s->detector_name_ = p->detector->name();
-    s->pool_.push_back(std::move(p));
+    s->pool_.Add(std::move(p));
   }
   if (!config.cloud.url.empty()) {
     STRATA_ASSIGN_OR_RETURN(s->uplink_, CloudUplink::Create(config.cloud));
   }
   return s;
-}
-
-std::unique_ptr<DetectService::Pipeline> DetectService::Acquire() {
-  std::unique_lock lock(pool_mu_);
-  pool_cv_.wait(lock, [this] { return !pool_.empty(); });
-  std::unique_ptr<Pipeline> p = std::move(pool_.back());
-  pool_.pop_back();
-  return p;
-}
-
-void DetectService::Release(std::unique_ptr<Pipeline> p) {
-  {
-    std::lock_guard lock(pool_mu_);
-    pool_.push_back(std::move(p));
-  }
-  pool_cv_.notify_one();
 }
 
 void DetectService::RegisterRoutes(http::HttpServer& server) {
@@ -191,7 +164,7 @@ Result<DetectService::FrameResult> DetectService::Process(const cv::Mat& bgr) {
   out.width = bgr.cols;
   out.height = bgr.rows;
   if (TooSmallForHog(bgr, config_.detector)) return out;  // no person fits in the window
-  Lease pipeline(this);
+  auto pipeline = pool_.Acquire();
   auto t = std::chrono::steady_clock::now();
   STRATA_ASSIGN_OR_RETURN(out.detections, pipeline->detector->Detect(bgr));
   out.detect_ms = Ms(t);

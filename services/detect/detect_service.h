@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "cloud_uplink.h"
+#include "strata/core/object_pool.h"
 #include "strata/transport/http.h"
 #include "strata/vision/detector.h"
 #include "strata/vision/faces.h"
@@ -66,7 +67,6 @@ class DetectService {
   struct Pipeline;
   struct CameraState;
   struct FrameResult;
-  class Lease;
 
   DetectService() = default;
   Result<http::Response> PostFrame(const http::Request& r);
@@ -84,15 +84,11 @@ class DetectService {
                  const FrameResult& res, double processing_ms);
   static nlohmann::json DetectionsJson(const FrameResult& res);
   std::shared_ptr<CameraState> Camera(const std::string& name, bool create);
-  std::unique_ptr<Pipeline> Acquire();
-  void Release(std::unique_ptr<Pipeline> p);
 
   Config config_;
   std::string detector_name_;
   std::string face_backend_;
-  std::mutex pool_mu_;
-  std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<Pipeline>> pool_;
+  ObjectPool<Pipeline> pool_;  // `instances` pipelines; a request borrows one
   std::mutex cameras_mu_;
   std::map<std::string, std::shared_ptr<CameraState>> cameras_;
   uint64_t tick_ = 0;  // guarded by cameras_mu_

@@ -64,17 +64,6 @@ Result<std::unique_ptr<mqtt::MqttClient>> ConnectMqtt(const MqttSettings& m) {
 
 }  // namespace
 
-class IdentifyService::Lease {
- public:
-  explicit Lease(IdentifyService* s) : s_(s), p_(s->Acquire()) {}
-  ~Lease() { s_->Release(std::move(p_)); }
-  Pipeline* operator->() { return p_.get(); }
-
- private:
-  IdentifyService* s_;
-  std::unique_ptr<Pipeline> p_;
-};
-
 IdentifyService::~IdentifyService() {
   if (forwarder_) forwarder_->Stop();
   if (mqtt_) mqtt_->Disconnect();
@@ -102,7 +91,7 @@ Result<std::unique_ptr<IdentifyService>> IdentifyService::Create(const Config& c
     s->encoder_name_ = p->encoder->name();
     s->metric_ = p->encoder->metric();
     s->threshold_ = config.threshold >= 0 ? config.threshold : p->encoder->default_threshold();
-    s->pool_.push_back(std::move(p));
+    s->pool_.Add(std::move(p));
   }
   vision::GalleryConfig g{.path = InDataDir(config.gallery.path, config.data_dir, "gallery.db"),
                           .allow_plaintext = config.gallery.allow_plaintext,
@@ -140,22 +129,6 @@ Result<std::unique_ptr<IdentifyService>> IdentifyService::Create(const Config& c
   return s;
 }
 
-std::unique_ptr<IdentifyService::Pipeline> IdentifyService::Acquire() {
-  std::unique_lock lock(pool_mu_);
-  pool_cv_.wait(lock, [this] { return !pool_.empty(); });
-  std::unique_ptr<Pipeline> p = std::move(pool_.back());
-  pool_.pop_back();
-  return p;
-}
-
-void IdentifyService::Release(std::unique_ptr<Pipeline> p) {
-  {
-    std::lock_guard lock(pool_mu_);
-    pool_.push_back(std::move(p));
-  }
-  pool_cv_.notify_one();
-}
-
 void IdentifyService::RegisterRoutes(http::HttpServer& server) {
   server.Route("POST", "/api/v1/faces", [this](const http::Request& r) { return PostFace(r); });
   server.Route("GET", "/api/v1/gallery", [this](const http::Request& r) { return ListGallery(r); });
@@ -182,7 +155,7 @@ Result<cv::Mat> IdentifyService::DecodeBody(const http::Request& r, double* deco
 
 Result<IdentifyService::Encoded> IdentifyService::Encode(const cv::Mat& bgr) {
   Encoded out;
-  Lease pipeline(this);
+  auto pipeline = pool_.Acquire();
   auto t = std::chrono::steady_clock::now();
   std::optional<vision::Face> face;
   if (pipeline->faces) {

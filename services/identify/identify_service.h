@@ -27,6 +27,7 @@
 #include "crop_headers.h"
 #include "forwarder.h"
 #include "recent_ids.h"
+#include "strata/core/object_pool.h"
 #include "strata/transport/http.h"
 #include "strata/transport/mqtt.h"
 #include "strata/vision/face_recognition.h"
@@ -90,7 +91,6 @@ class IdentifyService {
 
  private:
   struct Pipeline;
-  class Lease;
   struct Encoded;
 
   IdentifyService() = default;
@@ -111,16 +111,12 @@ class IdentifyService {
   // Identity of the face in `bgr` (no_face when none is usable); adds stage times to `latency`.
   Result<IdentityHeaders> Identify(const cv::Mat& bgr, nlohmann::json* latency);
   void Publish(const CropMeta& meta, const IdentityHeaders& id);
-  std::unique_ptr<Pipeline> Acquire();
-  void Release(std::unique_ptr<Pipeline> p);
 
   Config config_;
   std::string encoder_name_;
   vision::FaceMetric metric_ = vision::FaceMetric::kChiSquare;
   double threshold_ = 0;
-  std::mutex pool_mu_;
-  std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<Pipeline>> pool_;
+  ObjectPool<Pipeline> pool_;  // `instances` pipelines; a request borrows one
   std::mutex gallery_mu_;
   std::unique_ptr<vision::Gallery> gallery_;  // guarded by gallery_mu_
   std::unique_ptr<Forwarder> forwarder_;
