@@ -46,16 +46,6 @@ struct DetectService::FrameResult {
 
 namespace {
 
-double Ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
-      .count();
-}
-
-metrics::Histogram StageHistogram(const std::string& stage) {
-  return metrics::GetHistogram("strata_stage_latency_seconds", "Latency of one pipeline stage",
-                               {{"stage", stage}});
-}
-
 json Box(const cv::Rect2f& r, int width, int height) {
   auto clamp = [](double v) { return std::min(1.0, std::max(0.0, v)); };
   return {clamp(r.x / width), clamp(r.y / height), clamp((r.x + r.width) / width),
@@ -167,8 +157,8 @@ Result<DetectService::FrameResult> DetectService::Process(const cv::Mat& bgr) {
   auto pipeline = pool_.Acquire();
   auto t = std::chrono::steady_clock::now();
   STRATA_ASSIGN_OR_RETURN(out.detections, pipeline->detector->Detect(bgr));
-  out.detect_ms = Ms(t);
-  StageHistogram("detect").Observe(out.detect_ms / 1000);
+  out.detect_ms = MillisSince(t);
+  metrics::StageLatency("detect").Observe(out.detect_ms / 1000);
   out.faces.resize(out.detections.size());
   if (!pipeline->faces) return out;
   t = std::chrono::steady_clock::now();
@@ -181,8 +171,8 @@ Result<DetectService::FrameResult> DetectService::Process(const cv::Mat& bgr) {
   }
   STRATA_ASSIGN_OR_RETURN(auto faces, vision::DetectFacesInPersons(*pipeline->faces, bgr, persons));
   for (const vision::PersonFace& f : faces) out.faces[index[f.detection_index]] = f.face;
-  out.faces_ms = Ms(t);
-  StageHistogram("face_detect").Observe(out.faces_ms / 1000);
+  out.faces_ms = MillisSince(t);
+  metrics::StageLatency("face_detect").Observe(out.faces_ms / 1000);
   return out;
 }
 
@@ -249,20 +239,20 @@ Result<http::Response> DetectService::PostFrame(const http::Request& r) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(r.body.data());
   STRATA_ASSIGN_OR_RETURN(cv::Mat bgr,
                           vision::DecodeJpeg({bytes, r.body.size()}, config_.image_limits));
-  double decode_ms = Ms(start);
-  StageHistogram("jpeg_decode").Observe(decode_ms / 1000);
+  double decode_ms = MillisSince(start);
+  metrics::StageLatency("jpeg_decode").Observe(decode_ms / 1000);
   STRATA_ASSIGN_OR_RETURN(FrameResult res, Process(bgr));
   TrackAndRemember(meta.camera, bgr, r.Query("crops").value_or("0") == "1", &res);
   CountFrame(res.detections, res.faces);
-  if (uplink_) SendCrops(r, meta.camera, bgr, res, Ms(start));
+  if (uplink_) SendCrops(r, meta.camera, bgr, res, MillisSince(start));
   json body = {{"camera", meta.camera},
                {"frame_id", NullIfEmpty(meta.frame_id)},
                {"captured_at", NullIfEmpty(meta.captured_at)},
                {"width", res.width},
                {"height", res.height},
                {"detections", DetectionsJson(res)}};
-  double total_ms = Ms(start);
-  StageHistogram("detect_frame").Observe(total_ms / 1000);
+  double total_ms = MillisSince(start);
+  metrics::StageLatency("detect_frame").Observe(total_ms / 1000);
   body["latency_ms"] = {{"decode", decode_ms},
                         {"detect", res.detect_ms},
                         {"faces", res.faces_ms},

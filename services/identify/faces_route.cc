@@ -44,8 +44,8 @@ Result<IdentityHeaders> IdentifyService::Identify(const cv::Mat& bgr, json* late
     who = gallery_->Identify(enc.tmpl);
   }
   if (!who.ok()) return who.status();
-  double identify_ms = Ms(t);
-  StageHistogram("identify").Observe(identify_ms / 1000);
+  double identify_ms = MillisSince(t);
+  metrics::StageLatency("identify").Observe(identify_ms / 1000);
   (*latency)["identify"] = identify_ms;
   id.status = who->status();
   id.name = who->name;
@@ -95,9 +95,9 @@ Result<nlohmann::json> IdentifyService::ProcessFace(const http::Request& r) {
   if (meta.kind == "face") {
     STRATA_ASSIGN_OR_RETURN(id, Identify(bgr, &latency));
   }
-  double total_ms = Ms(start);
+  double total_ms = MillisSince(start);
   latency["total"] = total_ms;
-  StageHistogram("identify_crop").Observe(total_ms / 1000);
+  metrics::StageLatency("identify_crop").Observe(total_ms / 1000);
   CountResult(id.status);
   if (forwarder_)  // with a spool: on disk before we answer, else 503 (detect retries)
     STRATA_RETURN_IF_ERROR(

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "identify_service.h"
+#include "strata/core/clock.h"
 #include "strata/metrics/metrics.h"
 
 namespace strata::identify_service {
@@ -24,10 +25,5 @@ struct IdentifyService::Encoded {
   double face_detect_ms = 0;
   double encode_ms = 0;
 };
-
-// Milliseconds since `since`.
-double Ms(std::chrono::steady_clock::time_point since);
-// strata_stage_latency_seconds{stage}.
-metrics::Histogram StageHistogram(const std::string& stage);
 
 }  // namespace strata::identify_service

@@ -22,16 +22,6 @@ using nlohmann::json;
 
 std::string_view OpenApi() { return embedded::identify_openapi; }
 
-double Ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
-      .count();
-}
-
-metrics::Histogram StageHistogram(const std::string& stage) {
-  return metrics::GetHistogram("strata_stage_latency_seconds", "Latency of one pipeline stage",
-                               {{"stage", stage}});
-}
-
 namespace {
 
 Status CheckPerson(const std::string& name) {
@@ -148,8 +138,8 @@ Result<cv::Mat> IdentifyService::DecodeBody(const http::Request& r, double* deco
   const auto* bytes = reinterpret_cast<const uint8_t*>(r.body.data());
   STRATA_ASSIGN_OR_RETURN(cv::Mat bgr,
                           vision::DecodeJpeg({bytes, r.body.size()}, config_.image_limits));
-  *decode_ms = Ms(start);
-  StageHistogram("jpeg_decode").Observe(*decode_ms / 1000);
+  *decode_ms = MillisSince(start);
+  metrics::StageLatency("jpeg_decode").Observe(*decode_ms / 1000);
   return bgr;
 }
 
@@ -162,8 +152,8 @@ Result<IdentifyService::Encoded> IdentifyService::Encode(const cv::Mat& bgr) {
     STRATA_ASSIGN_OR_RETURN(std::vector<vision::Face> faces, pipeline->faces->Detect(bgr));
     for (const vision::Face& f : faces)
       if (!face || f.box.area() > face->box.area()) face = f;
-    out.face_detect_ms = Ms(t);
-    StageHistogram("face_detect").Observe(out.face_detect_ms / 1000);
+    out.face_detect_ms = MillisSince(t);
+    metrics::StageLatency("face_detect").Observe(out.face_detect_ms / 1000);
   }
   out.face_found = face.has_value();
   t = std::chrono::steady_clock::now();
@@ -174,8 +164,8 @@ Result<IdentifyService::Encoded> IdentifyService::Encode(const cv::Mat& bgr) {
   } else {
     return out;  // no usable face
   }
-  out.encode_ms = Ms(t);
-  StageHistogram("face_encode").Observe(out.encode_ms / 1000);
+  out.encode_ms = MillisSince(t);
+  metrics::StageLatency("face_encode").Observe(out.encode_ms / 1000);
   return out;
 }
 

@@ -106,4 +106,9 @@ std::string SerializeText() {
   return prometheus::TextSerializer().Serialize(families);
 }
 
+Histogram StageLatency(const std::string& stage) {
+  return GetHistogram("strata_stage_latency_seconds", "Latency of one pipeline stage",
+                      {{"stage", stage}});
+}
+
 }  // namespace strata::metrics

@@ -51,6 +51,11 @@ class ManualClock : public Clock {
 };
 
 WallTime FromUnixSeconds(double seconds);
+// Milliseconds of monotonic time since `start` (stage timings in responses and logs).
+inline double MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
 // Days since 1970-01-01 for a proleptic Gregorian date (month 1-12, day 1-31; not validated).
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 double ToUnixSeconds(WallTime t);

@@ -68,6 +68,9 @@ Gauge GetGauge(const std::string& name, const std::string& help, const Labels& l
 Histogram GetHistogram(const std::string& name, const std::string& help, const Labels& labels = {},
                        const std::vector<double>& buckets = LatencyBuckets());
 
+// strata_stage_latency_seconds{stage} — the one latency histogram every pipeline stage reports to.
+Histogram StageLatency(const std::string& stage);
+
 // Prometheus text exposition format (version 0.0.4) of every metric in the process.
 std::string SerializeText();
 
