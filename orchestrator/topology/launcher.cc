@@ -2,10 +2,7 @@
 // launcher_state.cc.
 #include "topology/launcher.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,18 +24,6 @@ std::string SelfExe() {
   std::error_code ec;
   auto p = fs::read_symlink("/proc/self/exe", ec);
   return ec ? "strata" : p.string();
-}
-
-bool TcpOpen(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
 }
 
 int ReadPortFile(const std::string& path) {
@@ -144,9 +129,9 @@ void Launcher::CheckReady(Unit& u) {
   if (u.kind == "link") {
     if (u.port == 0) u.port = ReadPortFile(Path("run", u.name + ".port"));
     if (u.admin_port == 0) u.admin_port = ReadPortFile(Path("run", u.name + ".admin-port"));
-    if (u.port > 0 && u.admin_port > 0 && TcpOpen(u.port)) u.state = "ready";
+    if (u.port > 0 && u.admin_port > 0 && LoopbackPortOpen(u.port)) u.state = "ready";
   } else if (u.kind == "broker") {
-    if (TcpOpen(u.port)) u.state = "ready";
+    if (LoopbackPortOpen(u.port)) u.state = "ready";
   } else if (!u.http) {
     if (Clock::now() - u.started > milliseconds(500)) u.state = "ready";
   } else {

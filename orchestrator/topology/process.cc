@@ -1,10 +1,13 @@
 // Fork/exec with a prefixed log pump (see process.h).
 #include "topology/process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -172,6 +175,18 @@ std::string ChildProcess::LastLine() const {
   for (auto it = last_.rbegin(); it != last_.rend(); ++it)
     if (!it->empty()) return *it;
   return "(no output)";
+}
+
+bool LoopbackPortOpen(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
 }
 
 }  // namespace strata::topology

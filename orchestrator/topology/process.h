@@ -66,4 +66,7 @@ class ChildProcess {
 // Serialises whole lines written to our stderr by pumps and the launcher.
 void WriteStderrLine(const std::string& line);
 
+// True when something accepts TCP connections on 127.0.0.1:port (brokers, link proxies).
+bool LoopbackPortOpen(int port);
+
 }  // namespace strata::topology

@@ -1,10 +1,7 @@
 // `strata status` / `strata down` helpers (see run_control.h).
 #include "topology/run_control.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -76,18 +73,6 @@ double SumMetric(const std::string& text, const std::string& metric,
 
 namespace {
 
-bool TcpOpen(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
-
 Result<http::ClientResponse> Get(const std::string& base, const std::string& path,
                                  milliseconds timeout) {
   STRATA_ASSIGN_OR_RETURN(auto client, http::HttpClient::Create({.base_url = base,
@@ -107,7 +92,7 @@ void ProbeUnit(nlohmann::json& u, milliseconds timeout) {
     return;
   }
   if (kind == "link") {
-    bool open = TcpOpen(port);
+    bool open = LoopbackPortOpen(port);
     u["health"] = open ? "ready" : "down";
     if (u.contains("admin_url")) {
       auto r = Get(u["admin_url"], "/metrics", timeout);
@@ -130,7 +115,7 @@ void ProbeUnit(nlohmann::json& u, milliseconds timeout) {
                   : r->status == 200 ? "ready"
                                      : "not ready: HTTP " + std::to_string(r->status);
   } else if (kind == "broker") {
-    u["health"] = TcpOpen(port) ? "ready" : "down";
+    u["health"] = LoopbackPortOpen(port) ? "ready" : "down";
   } else {
     const bool alive = ProcessAlive(u.value("pid", 0));
     u["health"] = !alive ? "down" : state == "ready" ? "ready" : "not ready: " + state;
