@@ -1,5 +1,6 @@
 // strata: the command-line entry point. Verbs are registered in cli/verbs/verbs.h.
 #include <cstdio>
+#include <fstream>
 
 #include "strata/core/logging.h"
 #include "strata/version.h"
@@ -9,6 +10,13 @@ namespace strata::cli {
 int Fail(const std::string& message, int code) {
   std::fprintf(stderr, "strata: error: %s\n", message.c_str());
   return code;
+}
+Status WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return UnavailableError("cannot write " + path);
+  return Status::Ok();
 }
 }  // namespace strata::cli
 

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <vector>
 
 #include "strata/codec/event_json.h"
@@ -158,15 +157,11 @@ int RunPlacement(const PlacementOptions& o) {
     std::printf("  %-26s %8.2f %8.2f\n", "lookup in the cloud", l["cloud"]["p50"].get<double>(),
                 l["cloud"]["p99"].get<double>());
     if (!o.json_path.empty()) {
-      std::ofstream out(o.json_path);
-      out << r.dump(2) << "\n";
-      if (!out) return Fail("cannot write " + o.json_path);
+      if (Status s = WriteText(o.json_path, r.dump(2) + "\n"); !s.ok()) return Fail(s.message());
     }
   }
   if (!o.svg_path.empty()) {
-    std::ofstream out(o.svg_path);
-    out << Svg(r);
-    if (!out) return Fail("cannot write " + o.svg_path);
+    if (Status s = WriteText(o.svg_path, Svg(r)); !s.ok()) return Fail(s.message());
   }
   return 0;
 }

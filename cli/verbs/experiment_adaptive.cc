@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <opencv2/videoio.hpp>
 #include <thread>
 
@@ -163,14 +162,10 @@ int RunAdaptive(const AdaptiveOptions& o) {
                 r[run]["summary"]["max_p99_ms_second_half_of_load"].get<double>(),
                 r[run]["summary"]["mean_forward_fps_under_load"].get<double>());
   if (!o.json_path.empty()) {
-    std::ofstream out(o.json_path);
-    out << r.dump(2) << "\n";
-    if (!out) return Fail("cannot write " + o.json_path);
+    if (Status s = WriteText(o.json_path, r.dump(2) + "\n"); !s.ok()) return Fail(s.message());
   }
   if (!o.svg_path.empty()) {
-    std::ofstream out(o.svg_path);
-    out << Plot(r);
-    if (!out) return Fail("cannot write " + o.svg_path);
+    if (Status s = WriteText(o.svg_path, Plot(r)); !s.ok()) return Fail(s.message());
   }
   return 0;
 }

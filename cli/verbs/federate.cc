@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 
 #include "federate.h"
 #include "simulation.h"
@@ -83,9 +82,7 @@ int Simulate(const SimulateOptions& o) {
   const double update_bytes = lloyd_rounds > 0 ? lloyd_bytes / lloyd_rounds : 0;
   const double final_ssq = res->model.k > 0 ? federated::Ssq(data.pooled, d, res->model.centroids, o.k) : 0;
   if (!o.svg.empty()) {
-    std::ofstream f(o.svg);
-    f << fed::RenderSvg(rows, o);
-    if (!f) return Fail("cannot write " + o.svg);
+    if (Status s = WriteText(o.svg, fed::RenderSvg(rows, o)); !s.ok()) return Fail(s.message());
   }
   if (o.json) {
     nlohmann::json j = {{"nodes", o.nodes}, {"rounds_requested", o.rounds}, {"k", o.k}, {"d", d},

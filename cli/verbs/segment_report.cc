@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 
 #include "segment_common.h"
@@ -23,14 +22,6 @@ struct ReportOptions {
   int max_points = 2000;
   bool json = false;
 };
-
-Status WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return UnavailableError("cannot write " + path);
-  return Status::Ok();
-}
 
 std::string Legend(const SegmentRow& r) { return "#" + std::to_string(r.id) + " " + r.label; }
 

@@ -3,7 +3,6 @@
 // persons, faces, identities and alerts, the bytes of every link against the naive baselines and
 // latencies; `--json PATH` writes the same report as JSON, `--svg PATH` a bar chart of the bytes.
 #include <cstdio>
-#include <fstream>
 
 #include "verbs.h"
 #include "verbs/surveil_report.h"
@@ -16,9 +15,8 @@ int Run(const SurveilOptions& o) {
   auto report = RunSurveilPipeline(o);
   if (!report.ok()) return Fail(report.status().message());
   if (!o.svg_path.empty()) {
-    std::ofstream out(o.svg_path);
-    out << SurveilLinksSvg(*report);
-    if (!out) return Fail("cannot write " + o.svg_path);
+    if (Status s = WriteText(o.svg_path, SurveilLinksSvg(*report)); !s.ok())
+      return Fail(s.message());
   }
   if (o.json_path == "-") {
     std::printf("%s\n", report->dump(2).c_str());
@@ -26,9 +24,8 @@ int Run(const SurveilOptions& o) {
   }
   std::fputs(FormatSurveilReport(*report).c_str(), stdout);
   if (!o.json_path.empty()) {
-    std::ofstream out(o.json_path);
-    out << report->dump(2) << "\n";
-    if (!out) return Fail("cannot write " + o.json_path);
+    if (Status s = WriteText(o.json_path, report->dump(2) + "\n"); !s.ok())
+      return Fail(s.message());
   }
   return 0;
 }

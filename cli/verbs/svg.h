@@ -6,7 +6,7 @@
 //   Svg svg(900, 500);
 //   DrawBarChart(svg, {60, 40, 600, 400}, chart);
 //   DrawLegend(svg, 700, 60, {{"#1 high-value", Palette(0)}});
-//   WriteFile("out.svg", svg.Finish());
+//   WriteText("out.svg", svg.Finish());  // verbs.h
 #pragma once
 
 #include <string>

@@ -7,6 +7,8 @@
 #include <functional>
 #include <string>
 
+#include "strata/core/status.h"
+
 namespace strata::cli {
 
 struct Context {
@@ -58,5 +60,7 @@ inline void RegisterAllVerbs(CLI::App& app, Context& ctx) {
 
 // Prints "strata: error: <message>" on stderr and returns `code`.
 int Fail(const std::string& message, int code = 1);
+// Writes `text` to `path` (replacing it); Unavailable "cannot write PATH" when it could not.
+Status WriteText(const std::string& path, const std::string& text);
 
 }  // namespace strata::cli
