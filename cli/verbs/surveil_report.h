@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "verbs/prom_text.h"
+#include "strata/metrics/prom_text.h"
 
 namespace strata::cli {
+
+using metrics::PromText;
 
 struct SurveilInputs {
   std::string video;

@@ -6,6 +6,7 @@
 #include <regex>
 #include <thread>
 
+#include "service_token.h"
 #include "strata/transport/link_meter.h"
 
 namespace strata::http {
@@ -73,7 +74,11 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(const ClientConfig& confi
   cl.set_write_timeout(secs(config.write_timeout), usecs(config.write_timeout));
   cl.set_keep_alive(true);
   cl.set_tcp_nodelay(true);
-  if (!config.token.empty()) cl.set_bearer_token_auth(config.token.c_str());
+  if (!config.token_file.empty()) {
+    STRATA_ASSIGN_OR_RETURN(c->token_file_, auth::TokenFile::Open(config.token_file));
+  } else if (!config.token.empty()) {
+    cl.set_bearer_token_auth(config.token.c_str());
+  }
   if (!config.ca_file.empty()) cl.set_ca_cert_path(config.ca_file.c_str());
   cl.enable_server_certificate_verification(config.verify_tls);
   return c;
@@ -85,6 +90,7 @@ Result<ClientResponse> HttpClient::SendOnce(const std::string& method, const std
                                             const HeaderList& headers) {
   httplib::Headers h;
   for (const auto& [k, v] : headers) h.emplace(k, v);
+  if (token_file_) h.emplace("Authorization", "Bearer " + token_file_->Get());
   auto start = std::chrono::steady_clock::now();
   httplib::Result res(nullptr, httplib::Error::Unknown);
   {

@@ -1,18 +1,25 @@
+#include <arpa/inet.h>
 #include <httplib.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
+#include <strings.h>
+
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "strata/metrics/metrics.h"
 #include "strata/transport/http.h"
+#include "service_token.h"
+#include "guarded_server.h"
 #include "task_queue.h"
 
 namespace strata::http {
@@ -39,10 +46,19 @@ std::vector<std::string> Split(std::string_view path) {
 
 bool Match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
            std::map<std::string, std::string>* params) {
-  if (pattern.size() != path.size()) return false;
+  // A trailing "{name...}" takes one or more remaining segments, joined by '/'.
+  bool rest = !pattern.empty() && pattern.back().size() > 5 && pattern.back().front() == '{' &&
+              pattern.back().ends_with("...}");
+  if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return false;
   std::map<std::string, std::string> p;
   for (size_t i = 0; i < pattern.size(); ++i) {
     const std::string& seg = pattern[i];
+    if (rest && i + 1 == pattern.size()) {
+      std::string joined = path[i];
+      for (size_t j = i + 1; j < path.size(); ++j) joined += "/" + path[j];
+      p[seg.substr(1, seg.size() - 5)] = std::move(joined);
+      break;
+    }
     if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
       if (path[i].empty()) return false;
       p[seg.substr(1, seg.size() - 2)] = path[i];
@@ -62,9 +78,49 @@ bool TokenEquals(std::string_view given, std::string_view expected) {
   return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
-void Write(const Response& r, httplib::Response& out) {
+// A StreamSink over httplib's chunked DataSink; closed when the client or the server goes.
+class ChunkSink : public StreamSink {
+ public:
+  ChunkSink(httplib::DataSink& sink, const std::atomic<bool>& stopping)
+      : sink_(sink), stopping_(stopping) {}
+  bool Write(std::string_view data) override {
+    ok_ = ok_ && Open() && (data.empty() || sink_.write(data.data(), data.size()));
+    return ok_;
+  }
+  bool Open() const override { return ok_ && !stopping_ && sink_.is_writable(); }
+
+ private:
+  httplib::DataSink& sink_;
+  const std::atomic<bool>& stopping_;
+  bool ok_ = true;
+};
+
+void Write(const Response& r, httplib::Response& out,
+           std::shared_ptr<const std::atomic<bool>> stopping = nullptr) {
   out.status = r.status;
   for (const auto& [k, v] : r.headers) out.set_header(k, v);
+  if (r.stream && stopping) {
+    out.set_chunked_content_provider(
+        r.content_type, [provider = r.stream, stopping](size_t, httplib::DataSink& sink) {
+          ChunkSink chunks(sink, *stopping);
+          if (!chunks.Open() || !provider(chunks)) sink.done();  // end with the last chunk
+          return chunks.Open() || *stopping;
+        });
+    return;
+  }
+  bool encoded = std::any_of(r.headers.begin(), r.headers.end(), [](const auto& h) {
+    return strcasecmp(h.first.c_str(), "Content-Encoding") == 0;
+  });
+  if (encoded && r.status != 204 && r.status != 304) {
+    // Already encoded (e.g. pre-gzipped assets): a sized provider keeps httplib from
+    // compressing it a second time.
+    auto body = std::make_shared<const std::string>(r.body);
+    out.set_content_provider(body->size(), r.content_type,
+                             [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                               return sink.write(body->data() + offset, length);
+                             });
+    return;
+  }
   if (r.status != 204) out.set_content(r.body, r.content_type.c_str());
 }
 
@@ -73,6 +129,12 @@ std::string Trim(std::string s) {
   size_t i = 0;
   while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
   return s.substr(i);
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr a{};
+  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 }  // namespace
@@ -90,24 +152,105 @@ struct HttpServer::Impl {
   std::mutex checks_mu;
   std::vector<std::pair<std::string, std::function<Status()>>> checks;
   std::string token;
+  std::unique_ptr<auth::KeyFileVerifier> verifier;  // signed tokens (auth.key_file)
+  // Brute-force throttling: failed authentications per remote address in a 1-minute window.
+  struct Failures {
+    int count = 0;
+    std::chrono::steady_clock::time_point window_start, banned_until;
+  };
+  std::mutex failures_mu;
+  std::map<std::string, Failures> failures;
+  // Seconds `addr` is still banned for (0 = not banned).
+  long BannedFor(const std::string& addr);
+  void RecordFailure(const std::string& addr);
   std::thread thread;
   int port = 0;
   std::once_flag stop_once;
+  // Set by Stop(): open streams end within a provider call (~1 s).
+  std::shared_ptr<std::atomic<bool>> stopping = std::make_shared<std::atomic<bool>>(false);
 
   Response Dispatch(Request& req);
-  bool Authorized(const Request& req) const;
+  // nullopt when the request may proceed (req.principal set for service tokens), else 401/403.
+  std::optional<Response> Authorized(Request& req);
   Response Builtin(const Request& req, bool* handled);
 };
 
-bool HttpServer::Impl::Authorized(const Request& req) const {
-  if (!config.auth.enabled) return true;
+long HttpServer::Impl::BannedFor(const std::string& addr) {
+  if (config.auth.max_failures_per_minute <= 0) return 0;
+  std::lock_guard lock(failures_mu);
+  auto it = failures.find(addr);
+  if (it == failures.end()) return 0;
+  auto left = it->second.banned_until - std::chrono::steady_clock::now();
+  return left.count() > 0 ? std::chrono::duration_cast<std::chrono::seconds>(left).count() + 1 : 0;
+}
+
+void HttpServer::Impl::RecordFailure(const std::string& addr) {
+  if (config.auth.max_failures_per_minute <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  const auto minute = std::chrono::seconds(60);
+  std::lock_guard lock(failures_mu);
+  if (failures.size() >= 10000) {  // bound memory: forget addresses that are not banned
+    std::erase_if(failures, [&](const auto& kv) { return kv.second.banned_until <= now; });
+    if (failures.size() >= 10000) failures.clear();
+  }
+  Failures& f = failures[addr];
+  if (now - f.window_start >= minute) f = {.count = 0, .window_start = now, .banned_until = {}};
+  if (++f.count >= config.auth.max_failures_per_minute) {
+    spdlog::warn("{}: {} failed authentications from {} within a minute: blocked for 60 s",
+                 config.service, f.count, addr);
+    f = {.count = 0, .window_start = now, .banned_until = now + minute};
+  }
+}
+
+std::optional<Response> HttpServer::Impl::Authorized(Request& req) {
+  if (!config.auth.enabled) return std::nullopt;
   if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/api/v1/openapi.json")
-    return true;
-  if (req.path == "/metrics" && config.auth.metrics_public) return true;
+    return std::nullopt;
+  if (req.path == "/metrics" && config.auth.metrics_public) return std::nullopt;
+  for (const std::string& p : config.auth.public_paths)
+    if (p == req.path || (p.ends_with('*') && req.path.starts_with(p.substr(0, p.size() - 1))))
+      return std::nullopt;
+  auto count = [&](const char* result) {
+    metrics::GetCounter("strata_http_auth_total", "Authentication decisions by result",
+                        {{"service", config.service}, {"result", result}})
+        .Inc();
+  };
+  if (long wait = BannedFor(req.remote_addr); wait > 0) {
+    count("throttled");
+    Response r = Problem(429, "too many failed authentication attempts; retry later", req.path);
+    r.headers.emplace_back("Retry-After", std::to_string(wait));
+    return r;
+  }
+  auto unauthorized = [&](std::string_view detail) {
+    // The reason is logged, the token never is.
+    spdlog::debug("{}: 401 for {} {} from {}: {}", config.service, req.method, req.path,
+                  req.remote_addr, detail);
+    count(detail == "token expired" ? "expired" : "invalid");
+    RecordFailure(req.remote_addr);
+    Response r = Problem(401, detail, req.path);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"strata\"");
+    return r;
+  };
   std::string h = req.Header("authorization");
   constexpr std::string_view kBearer = "Bearer ";
-  if (h.size() <= kBearer.size() || h.compare(0, kBearer.size(), kBearer) != 0) return false;
-  return TokenEquals(std::string_view(h).substr(kBearer.size()), token);
+  if (h.size() <= kBearer.size() || h.compare(0, kBearer.size(), kBearer) != 0)
+    return unauthorized("missing or invalid bearer token");
+  std::string_view given = std::string_view(h).substr(kBearer.size());
+  if (!token.empty() && TokenEquals(given, token)) return std::nullopt;
+  if (!verifier) return unauthorized("missing or invalid bearer token");
+  Result<auth::TokenClaims> claims = verifier->Verify(given);
+  if (!claims.ok()) return unauthorized(claims.status().message());
+  if (!auth::Allowed(*claims, config.auth.allow)) {
+    count("forbidden");
+    spdlog::warn("{}: 403 for principal '{}' (tier '{}') on {} {}", config.service, claims->sub,
+                 claims->tier, req.method, req.path);
+    return Problem(403,
+                   "principal '" + claims->sub + "' is not allowed to call " + config.service,
+                   req.path);
+  }
+  req.principal = claims->sub;
+  count("ok");
+  return std::nullopt;
 }
 
 Response HttpServer::Impl::Builtin(const Request& req, bool* handled) {
@@ -148,11 +291,7 @@ Response HttpServer::Impl::Builtin(const Request& req, bool* handled) {
 }
 
 Response HttpServer::Impl::Dispatch(Request& req) {
-  if (!Authorized(req)) {
-    Response r = Problem(401, "missing or invalid bearer token", req.path);
-    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"strata\"");
-    return r;
-  }
+  if (std::optional<Response> denied = Authorized(req)) return std::move(*denied);
   bool handled = false;
   Response builtin = Builtin(req, &handled);
   if (handled) return builtin;
@@ -195,6 +334,14 @@ Response HttpServer::Impl::Dispatch(Request& req) {
 
 HttpServer::HttpServer() : impl_(std::make_unique<Impl>()) {}
 
+Response Response::Stream(std::string content_type, StreamProvider provider) {
+  Response r;
+  r.content_type = std::move(content_type);
+  r.stream = std::move(provider);
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
 HttpServer::~HttpServer() {
   Stop();
   Wait();
@@ -206,10 +353,21 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const ServerConfig& confi
   if (config.workers < 1 || config.workers > 1024)
     return InvalidArgumentError("workers must be in [1, 1024]");
   if (config.max_queue < 0) return InvalidArgumentError("max_queue must be >= 0");
+  if (config.max_connections < 1) return InvalidArgumentError("max_connections must be >= 1");
+  if (config.max_header_bytes < 1024 || config.max_header_count < 1)
+    return InvalidArgumentError("max_header_bytes must be >= 1024 and max_header_count >= 1");
   if (config.max_body_bytes == 0) return InvalidArgumentError("max_body_bytes must be > 0");
   std::unique_ptr<HttpServer> s(new HttpServer());
   Impl& impl = *s->impl_;
   impl.config = config;
+  if (!config.auth.enabled && !config.auth.explicitly_disabled && !IsLoopbackHost(config.host))
+    return InvalidArgumentError(
+        "refusing to serve " + config.service + " on non-loopback host '" + config.host +
+        "' without authentication: set server.auth.key_file (or a token), or say "
+        "server.auth: {enabled: false} explicitly");
+  if (config.auth.enabled && !config.auth.key_file.empty()) {
+    STRATA_ASSIGN_OR_RETURN(impl.verifier, auth::KeyFileVerifier::Create(config.auth.key_file));
+  }
   if (config.auth.enabled) {
     std::string token = config.auth.token;
     if (token.empty() && !config.auth.token_file.empty()) {
@@ -219,26 +377,40 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const ServerConfig& confi
       ss << in.rdbuf();
       token = Trim(ss.str());
     }
-    if (token.empty() && !config.auth.token_env.empty()) {
+    if (token.empty() && !config.auth.token_env.empty() && !impl.verifier) {
       const char* env = std::getenv(config.auth.token_env.c_str());
       if (env) token = Trim(env);
     }
-    if (token.empty())
+    if (token.empty() && !impl.verifier)
       return InvalidArgumentError("auth is enabled but no token was found in $" +
                                   config.auth.token_env + " or a token file");
     impl.token = std::move(token);
   }
+  // Every listener gets the guarded front (guarded_server.h): connection cap, request-head
+  // deadline and limits, idle keep-alives and TLS handshakes without a worker.
+  GuardLimits limits{.service = config.service,
+                     .workers = config.workers,
+                     .max_queue = config.max_queue,
+                     .max_connections = config.max_connections,
+                     .max_header_bytes = config.max_header_bytes,
+                     .max_header_count = config.max_header_count,
+                     .keep_alive_max_requests = config.keep_alive_max_requests,
+                     .header_timeout = config.header_timeout,
+                     .body_timeout = config.body_timeout,
+                     .keep_alive_timeout = config.keep_alive_timeout,
+                     .read_timeout = config.read_timeout,
+                     .write_timeout = config.write_timeout};
   if (!config.tls.cert_file.empty() || !config.tls.key_file.empty()) {
     if (config.tls.cert_file.empty() || config.tls.key_file.empty())
       return InvalidArgumentError("TLS needs both cert_file and key_file");
-    auto ssl = std::make_unique<httplib::SSLServer>(config.tls.cert_file.c_str(),
-                                                    config.tls.key_file.c_str());
+    auto ssl = std::make_unique<GuardedSslServer>(config.tls.cert_file.c_str(),
+                                                  config.tls.key_file.c_str(), limits);
     if (!ssl->is_valid())
       return InvalidArgumentError("cannot load TLS certificate '" + config.tls.cert_file +
                                   "' / key '" + config.tls.key_file + "'");
     impl.server = std::move(ssl);
   } else {
-    impl.server = std::make_unique<httplib::Server>();
+    impl.server = std::make_unique<GuardedServer>(limits);
   }
   return s;
 }
@@ -270,14 +442,7 @@ Status HttpServer::Start() {
   svr.set_keep_alive_timeout(
       std::max<long>(1, std::chrono::duration_cast<std::chrono::seconds>(c.keep_alive_timeout).count()));
   svr.set_keep_alive_max_count(static_cast<size_t>(c.keep_alive_max_requests));
-  auto shed = metrics::GetCounter("strata_http_shed_total",
-                                  "Connections answered 503 because the queue was full",
-                                  {{"service", service}});
-  auto depth = metrics::GetGauge("strata_http_queue_depth", "Connections waiting for a worker",
-                                 {{"service", service}});
-  svr.new_task_queue = [workers = c.workers, q = c.max_queue, shed, depth] {
-    return new BoundedTaskQueue(workers, q, shed, depth);
-  };
+  // Worker pool, queue bound (→ 503) and shedding metrics live in the guarded front.
 
   const size_t max_body = c.max_body_bytes;
   svr.set_pre_routing_handler([max_body](const httplib::Request& req, httplib::Response& res) {
@@ -341,7 +506,7 @@ Status HttpServer::Start() {
       req.headers.emplace(std::move(key), v);
     }
     for (const auto& [k, v] : in.params) req.query.emplace(k, v);
-    Write(impl_->Dispatch(req), out);
+    Write(impl_->Dispatch(req), out, impl_->stopping);
   };
   const std::string any = ".*";
   svr.Get(any, handle);
@@ -391,6 +556,9 @@ Status HttpServer::Start() {
   if (port <= 0)
     return UnavailableError("cannot bind " + c.host + ":" + std::to_string(c.port));
   impl.port = port;
+  // httplib's .so listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG only reaches headers).
+  if (auto* guarded = dynamic_cast<GuardedServer*>(&svr)) guarded->SetListenBacklog(512);
+  if (auto* guarded = dynamic_cast<GuardedSslServer*>(&svr)) guarded->SetListenBacklog(512);
   impl.thread = std::thread([&svr] { svr.listen_after_bind(); });
   // Stop() is a no-op until httplib's accept loop runs, so do not return before it does.
   while (!svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -400,7 +568,10 @@ Status HttpServer::Start() {
 
 void HttpServer::Stop() {
   if (!impl_->server) return;
-  std::call_once(impl_->stop_once, [this] { impl_->server->stop(); });
+  std::call_once(impl_->stop_once, [this] {
+    *impl_->stopping = true;
+    impl_->server->stop();
+  });
 }
 
 void HttpServer::Wait() {

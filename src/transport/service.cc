@@ -51,7 +51,9 @@ Status ParseServerConfig(const ConfigNode& root, const ServiceArgs& args, http::
   STRATA_ASSIGN_OR_RETURN(ConfigNode s, root.Child("server"));
   STRATA_RETURN_IF_ERROR(s.CheckKeys({"host", "port", "max_body_bytes", "read_timeout",
                                       "write_timeout", "keep_alive_timeout", "workers",
-                                      "max_queue", "auth", "tls"}));
+                                      "max_queue", "max_connections", "header_timeout",
+                                      "body_timeout", "max_header_bytes", "max_header_count",
+                                      "auth", "tls"}));
   STRATA_RETURN_IF_ERROR(s.Get("host", &out->host));
   STRATA_RETURN_IF_ERROR(s.GetInRange("port", &out->port, 0, 65535));
   int64_t max_body = static_cast<int64_t>(out->max_body_bytes);
@@ -64,9 +66,26 @@ Status ParseServerConfig(const ConfigNode& root, const ServiceArgs& args, http::
   STRATA_RETURN_IF_ERROR(s.Get("keep_alive_timeout", &out->keep_alive_timeout));
   STRATA_RETURN_IF_ERROR(s.GetInRange("workers", &out->workers, 1, 1024));
   STRATA_RETURN_IF_ERROR(s.GetInRange("max_queue", &out->max_queue, 0, 1 << 20));
+  // Slow-client guards (docs/reliability.md, "Slow and hostile clients").
+  STRATA_RETURN_IF_ERROR(s.GetInRange("max_connections", &out->max_connections, 1, 1 << 20));
+  STRATA_RETURN_IF_ERROR(s.Get("header_timeout", &out->header_timeout));
+  STRATA_RETURN_IF_ERROR(s.Get("body_timeout", &out->body_timeout));
+  int64_t header_bytes = static_cast<int64_t>(out->max_header_bytes);
+  STRATA_RETURN_IF_ERROR(s.Get("max_header_bytes", &header_bytes));
+  if (header_bytes < 1024 || header_bytes > (int64_t{1} << 24))
+    return InvalidArgumentError(s.Where("max_header_bytes") + ": must be in [1 KiB, 16 MiB]");
+  out->max_header_bytes = static_cast<size_t>(header_bytes);
+  STRATA_RETURN_IF_ERROR(s.GetInRange("max_header_count", &out->max_header_count, 1, 10000));
   STRATA_ASSIGN_OR_RETURN(ConfigNode auth, s.Child("auth"));
-  STRATA_RETURN_IF_ERROR(auth.CheckKeys({"enabled", "token_env", "token_file", "metrics_public"}));
+  STRATA_RETURN_IF_ERROR(auth.CheckKeys(
+      {"enabled", "token_env", "token_file", "metrics_public", "key_file", "allow",
+       "max_failures_per_minute"}));
   STRATA_RETURN_IF_ERROR(auth.Get("enabled", &out->auth.enabled));
+  out->auth.explicitly_disabled = auth.Has("enabled") && !out->auth.enabled;
+  STRATA_RETURN_IF_ERROR(auth.Get("key_file", &out->auth.key_file));
+  STRATA_RETURN_IF_ERROR(auth.Get("allow", &out->auth.allow));
+  STRATA_RETURN_IF_ERROR(
+      auth.GetInRange("max_failures_per_minute", &out->auth.max_failures_per_minute, 0, 1000000));
   STRATA_RETURN_IF_ERROR(auth.Get("token_env", &out->auth.token_env));
   STRATA_RETURN_IF_ERROR(auth.Get("token_file", &out->auth.token_file));
   STRATA_RETURN_IF_ERROR(auth.Get("metrics_public", &out->auth.metrics_public));

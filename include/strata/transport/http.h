@@ -4,8 +4,10 @@
 // an error Status becomes an RFC 9457 problem+json body with ToHttpStatus(status). It answers
 // 404 for unknown paths and 405 (with Allow) for known paths with the wrong method, enforces a
 // body limit (413, checked from Content-Length before the body is read), read/write timeouts, a
-// bounded worker pool that sheds excess connections with 503, optional bearer-token auth (401,
-// constant-time compare), optional TLS, and serves GET /healthz, /readyz, /metrics and
+// bounded worker pool that sheds excess connections with 503, optional auth (static bearer token
+// with constant-time compare, or signed service tokens with principals/expiry/rotation and
+// `allow` rules → 401/403, brute-force throttling → 429; see docs/security.md; Create refuses a
+// non-loopback host without auth unless auth is explicitly off), optional TLS, and serves GET /healthz, /readyz, /metrics and
 // /api/v1/openapi.json. Every request is timed into strata_http_request_duration_seconds and
 // counted in strata_http_requests_total{route,method,code}.
 // Thread-safety: register routes before Start(); handlers run concurrently on worker threads and
@@ -43,26 +45,46 @@ struct Request {
   std::map<std::string, std::string> path_params;
   std::multimap<std::string, std::string> query;
   std::multimap<std::string, std::string> headers;  // keys lower-case
+  std::string principal;  // `sub` of a verified service token; "" without one
 
   // Case-insensitive header lookup; "" when absent.
   std::string Header(std::string_view name) const;
   // First value of a query parameter, or nullopt.
   std::optional<std::string> Query(std::string_view name) const;
-  // Value of a {name} segment of the route; "" when the route has none.
+  // Value of a {name} segment of the route; "" when the route has none. A trailing
+  // {name...} segment matches one or more remaining segments, joined by '/'.
   std::string PathParam(std::string_view name) const;
 };
+
+// Where a streaming response writes (Server-Sent Events and the like).
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Sends `data` as one chunk now. False once the client has gone or the server is stopping.
+  virtual bool Write(std::string_view data) = 0;
+  // False once the client has gone or the server is stopping.
+  virtual bool Open() const = 0;
+};
+// Called repeatedly (on the connection's worker thread) while it returns true and the stream is
+// open; returning false ends the response. Each call should return within ~1 s (e.g. wait for
+// data with a timeout), so that Stop() is noticed.
+using StreamProvider = std::function<bool(StreamSink&)>;
 
 struct Response {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  StreamProvider stream;  // set by Stream(): the body is produced by it, chunk by chunk
 
   static Response Json(const nlohmann::json& body, int status = 200);
   static Response Text(std::string body, std::string content_type = "text/plain; charset=utf-8",
                        int status = 200);
   static Response Bytes(std::string body, std::string content_type, int status = 200);
   static Response NoContent();
+  // A chunked, never-buffered response (e.g. "text/event-stream"; exactly that type is never
+  // compressed). A body carrying its own Content-Encoding header is also sent as is.
+  static Response Stream(std::string content_type, StreamProvider provider);
 };
 
 // RFC 9457 problem+json: {"type","title","status","detail","instance"} plus `errors` when given
@@ -90,6 +112,22 @@ struct AuthConfig {
   std::string token_file;
   std::string token;  // for embedding programs and tests; takes precedence when non-empty
   bool metrics_public = false;  // /metrics without a token (health probes are always public)
+  // Paths served without a token: exact ("/"), or a prefix when ending in '*' ("/assets/*").
+  std::vector<std::string> public_paths;
+  // Signed service tokens (st1.*, see docs/security.md): verified with the keys in key_file,
+  // which is re-read when it changes. With key_file set, a static token is also accepted when
+  // `token` or token_file is given (not from token_env).
+  std::string key_file;
+  // Principals ("roof") and/or "tier:<t>" allowed to call; empty = every valid token. A valid
+  // token that matches no rule → 403.
+  std::vector<std::string> allow;
+  // Set when the config says `auth: {enabled: false}`: only then may a server without auth bind
+  // a non-loopback host (otherwise Create refuses).
+  bool explicitly_disabled = false;
+  // Brute-force throttling: this many failed authentications (401) from one remote address
+  // within a minute block that address for 60 s (429 + Retry-After; probes stay public).
+  // 0 = off.
+  int max_failures_per_minute = 30;
 };
 
 struct TlsConfig {
@@ -108,6 +146,13 @@ struct ServerConfig {
   int keep_alive_max_requests = 100;
   int workers = 8;       // connections served concurrently
   int max_queue = 64;    // connections waiting for a worker; beyond → 503
+  // Slow/hostile-client guard (plaintext listeners; see docs/reliability.md). Connections wait
+  // for a complete request head without holding a worker.
+  int max_connections = 512;                   // open connections; beyond → 503 + close
+  std::chrono::milliseconds header_timeout{10000};  // whole request head → else 408 + close
+  std::chrono::milliseconds body_timeout{30000};    // whole request body → else close
+  size_t max_header_bytes = 64u << 10;         // request line + headers → else 431
+  int max_header_count = 100;                  // header fields → else 431
   AuthConfig auth;
   TlsConfig tls;
 };

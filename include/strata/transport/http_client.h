@@ -27,6 +27,9 @@
 namespace httplib {
 class Client;
 }
+namespace strata::auth {
+class TokenFile;
+}
 
 namespace strata::http {
 
@@ -39,6 +42,10 @@ struct ClientConfig {
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{2000};
   std::string token;    // bearer token; never logged
+  // Bearer token read from this file (e.g. an st1.* service token) and re-read whenever the file
+  // changes, so tokens rotate without a restart; takes precedence over `token`. Create fails
+  // when it is unreadable or empty.
+  std::string token_file;
   std::string ca_file;  // PEM bundle to verify an https server; empty = system store
   bool verify_tls = true;
   std::string link_src, link_dst;  // LinkMeter labels; empty = not metered
@@ -85,6 +92,7 @@ class HttpClient {
   ClientConfig config_;
   std::mutex mu_;
   std::unique_ptr<httplib::Client> client_;
+  std::unique_ptr<auth::TokenFile> token_file_;
 };
 
 // Maps an HTTP status to the Status code ToHttpStatus would produce it from.

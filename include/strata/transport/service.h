@@ -41,8 +41,9 @@ ServiceArgs ParseServiceArgs(int argc, char** argv, const std::string& service,
 Result<ConfigNode> LoadServiceConfig(const ServiceArgs& args);
 
 // Reads the `server:` section (host, port, max_body_bytes, read_timeout, write_timeout,
-// keep_alive_timeout, workers, max_queue, auth{enabled, token_env, token_file, metrics_public},
-// tls{cert_file, key_file}) into `out`, then applies --host/--port overrides.
+// keep_alive_timeout, workers, max_queue, auth{enabled, token_env, token_file, metrics_public,
+// key_file, allow, max_failures_per_minute}, tls{cert_file, key_file}) into `out`, then applies
+// --host/--port overrides. `auth: {enabled: false}` written out sets auth.explicitly_disabled.
 Status ParseServerConfig(const ConfigNode& root, const ServiceArgs& args, http::ServerConfig* out);
 
 // Starts `server`, writes --port-file, serves until SIGTERM/SIGINT, stops gracefully.

@@ -1,11 +1,12 @@
-#include "verbs/prom_text.h"
+// Parsing and queries of the Prometheus text format (see strata/metrics/prom_text.h).
+#include "strata/metrics/prom_text.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 
-namespace strata::cli {
+namespace strata::metrics {
 namespace {
 
 bool Matches(const PromText::Labels& have, const PromText::Labels& want) {
@@ -99,4 +100,4 @@ double PromText::Quantile(std::string_view name, const Labels& match, double q) 
   return lower;
 }
 
-}  // namespace strata::cli
+}  // namespace strata::metrics

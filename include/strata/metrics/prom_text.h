@@ -1,5 +1,6 @@
 // A reader for the Prometheus text exposition format (what every Strata service serves at
-// /metrics), for reports that combine several services' counters and latency histograms.
+// /metrics), for reports and dashboards that combine several services' counters and latency
+// histograms (the CLI's `strata surveil` report, strata-console's link map).
 // Thread-safety: PromText is immutable after Parse.
 //
 //   PromText m = PromText::Parse(body);
@@ -12,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace strata::cli {
+namespace strata::metrics {
 
 class PromText {
  public:
@@ -35,4 +36,4 @@ class PromText {
   std::vector<Sample> samples_;
 };
 
-}  // namespace strata::cli
+}  // namespace strata::metrics
