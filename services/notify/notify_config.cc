@@ -5,6 +5,8 @@
 #include <cmath>
 #include <regex>
 
+#include "transport/url_policy.h"
+
 namespace strata::notify_service {
 namespace {
 
@@ -70,11 +72,17 @@ Status ParseSinks(const ConfigNode& n, NotifyConfig* c) {
   if (!std::regex_match(c->mqtt.prefix, kPrefix))
     return InvalidArgumentError(mq.Where("prefix") + ": must be [a-z0-9_-] topic levels");
   STRATA_ASSIGN_OR_RETURN(ConfigNode wh, n.Child("webhook"));
-  STRATA_RETURN_IF_ERROR(wh.CheckKeys({"url", "timeout", "max_attempts", "backoff"}));
+  STRATA_RETURN_IF_ERROR(wh.CheckKeys({"url", "timeout", "max_attempts", "backoff", "allow_private"}));
   STRATA_RETURN_IF_ERROR(wh.Get("url", &c->webhook.url));
   if (!c->webhook.url.empty() && c->webhook.url.rfind("http://", 0) != 0 &&
       c->webhook.url.rfind("https://", 0) != 0)
     return InvalidArgumentError(wh.Where("url") + ": must start with http:// or https://");
+  bool allow_private = false;  // SSRF policy (docs/security.md): private targets only when asked
+  STRATA_RETURN_IF_ERROR(wh.Get("allow_private", &allow_private));
+  if (!c->webhook.url.empty()) {
+    Status s = net::CheckOutboundUrl(c->webhook.url, net::WebhookPolicy(allow_private));
+    if (!s.ok()) return Status(s.code(), wh.Where("url") + ": " + s.message());
+  }
   STRATA_RETURN_IF_ERROR(wh.Get("timeout", &c->webhook.timeout));
   STRATA_RETURN_IF_ERROR(wh.GetInRange("max_attempts", &c->webhook.max_attempts, 1, 100));
   return wh.Get("backoff", &c->webhook.backoff);

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <regex>
 
+#include "transport/url_policy.h"
+
 namespace strata::roof_service {
 namespace {
 
@@ -67,7 +69,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_RETURN_IF_ERROR(roof.CheckKeys({"camera", "source", "capture_fps", "forward_fps",
                                          "jpeg_quality", "frame_change", "fog_url", "queue_frames",
                                          "loop", "realtime", "max_frames", "open_timeout", "block_when_full", "adaptive",
-                                         "read_timeout"}));
+                                         "read_timeout", "motion_window"}));
   RoofConfig& c = out->roof;
   STRATA_RETURN_IF_ERROR(roof.Get("camera", &c.camera));
   static const std::regex kCamera("[a-z0-9_-]{1,64}");
@@ -75,6 +77,10 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
     return InvalidArgumentError(roof.Where("camera") + ": must match [a-z0-9_-]{1,64}");
   STRATA_RETURN_IF_ERROR(roof.Require("source", &c.source));
   if (c.source.empty()) return InvalidArgumentError(roof.Where("source") + ": must not be empty");
+  if (c.source.find("://") != std::string::npos) {  // a network source: SSRF policy
+    Status s = net::CheckOutboundUrl(c.source, net::CameraSourcePolicy());
+    if (!s.ok()) return Status(s.code(), roof.Where("source") + ": " + s.message());
+  }
   STRATA_RETURN_IF_ERROR(roof.GetInRange("capture_fps", &c.capture_fps, 0.01, 1000.0));
   STRATA_RETURN_IF_ERROR(roof.GetInRange("forward_fps", &c.forward_fps, 0.01, 1000.0));
   STRATA_RETURN_IF_ERROR(roof.GetInRange("jpeg_quality", &c.jpeg_quality, 1, 100));
@@ -82,6 +88,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   if (c.fog_url.rfind("http://", 0) != 0 && c.fog_url.rfind("https://", 0) != 0)
     return InvalidArgumentError(roof.Where("fog_url") + ": must start with http:// or https://");
   STRATA_RETURN_IF_ERROR(roof.GetInRange("queue_frames", &c.queue_frames, 1, 1024));
+  STRATA_RETURN_IF_ERROR(roof.GetInRange("motion_window", &c.motion_window, 1, 100000));
   STRATA_RETURN_IF_ERROR(roof.Get("loop", &c.loop));
   STRATA_RETURN_IF_ERROR(roof.Get("block_when_full", &c.block_when_full));
   STRATA_RETURN_IF_ERROR(roof.Get("realtime", &c.realtime));

@@ -19,6 +19,16 @@ bool IsCameraIndex(const std::string& s) {
 
 bool IsUrl(const std::string& s) { return s.find("://") != std::string::npos; }
 
+// The uri as errors and logs may show it: a camera login (rtsp://user:pw@host) becomes "***@".
+std::string Shown(const std::string& uri) {
+  size_t sep = uri.find("://");
+  if (sep == std::string::npos) return uri;
+  size_t end = uri.find_first_of("/?#", sep + 3);
+  size_t at = uri.rfind('@', end == std::string::npos ? uri.size() : end);
+  if (at == std::string::npos || at < sep + 3) return uri;
+  return uri.substr(0, sep + 3) + "***" + uri.substr(at);
+}
+
 }  // namespace
 
 Result<VideoSource> VideoSource::Open(const Config& config) {
@@ -55,7 +65,8 @@ Result<VideoSource> VideoSource::Open(const Config& config) {
     opened = false;
   }
   if (!opened || src.pending_.empty()) {
-    std::string what = src.is_file_ ? "video file '" + uri + "'" : "video source '" + uri + "'";
+    std::string what =
+        src.is_file_ ? "video file '" + uri + "'" : "video source '" + Shown(uri) + "'";
     std::string why =
         !opened ? " cannot be opened with " + std::string(IsCameraIndex(uri) ? "V4L2" : "FFmpeg")
                 : " gave no frame";
@@ -82,11 +93,11 @@ Result<bool> VideoSource::Read(cv::Mat* frame) {
   try {
     ok = cap_->read(*frame);
   } catch (const cv::Exception& e) {
-    return UnavailableError("video source '" + config_.uri + "': " + e.err);
+    return UnavailableError("video source '" + Shown(config_.uri) + "': " + e.err);
   }
   if (!ok || frame->empty()) {
     if (is_file_) return false;
-    return UnavailableError("video source '" + config_.uri + "' gave no frame within " +
+    return UnavailableError("video source '" + Shown(config_.uri) + "' gave no frame within " +
                             std::to_string(config_.read_timeout.count()) + " ms");
   }
   ++frames_read_;

@@ -50,6 +50,17 @@ TEST(VisionVideoSourceTest, UnreachableStreamIsUnavailable) {
   EXPECT_NE(r.status().message().find("rtsp://127.0.0.1:1/cam"), std::string::npos) << r.status();
 }
 
+TEST(VisionVideoSourceTest, ErrorsNeverShowTheCameraLogin) {
+  VideoSourceConfig c;
+  c.uri = "rtsp://admin:s3cret@127.0.0.1:1/cam";
+  c.open_timeout = std::chrono::milliseconds(2000);
+  auto r = VideoSource::Open(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find("s3cret"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("rtsp://***@127.0.0.1:1/cam"), std::string::npos)
+      << r.status();
+}
+
 TEST(VisionVideoSourceTest, ReadsVtestWhenInstalled) {
   std::string p = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
   if (!std::filesystem::exists(p)) GTEST_SKIP() << p << " absent (Debian package opencv-doc)";
