@@ -89,9 +89,8 @@ Result<std::unique_ptr<NotifyService>> NotifyService::Create(const Config& confi
   std::error_code ec;
   std::filesystem::create_directories(config.snapshots_dir, ec);
   if (ec) return InternalError("cannot create " + config.snapshots_dir + ": " + ec.message());
-  for (const auto& entry : std::filesystem::directory_iterator(config.snapshots_dir, ec))
-    if (entry.path().extension() == ".tmp") std::filesystem::remove(entry.path(), ec);
   STRATA_ASSIGN_OR_RETURN(s->store_, NotifyStore::Open(config.db));
+  s->RecoverSnapshots();
   STRATA_ASSIGN_OR_RETURN(s->publisher_,
                           Publisher::Create(config.mqtt, config.webhook, s->store_.get()));
   STRATA_ASSIGN_OR_RETURN(auto open, s->store_->OpenAlerts());
@@ -301,6 +300,30 @@ void NotifyService::FillFromSighting(json& doc, const Sighting& s, WallTime now)
           .Observe(ms / 1000);
   }
   doc["latency_ms"] = {{"end_to_end", e2e}};
+}
+// Persist writes <id>.jpg.tmp, commits the row, then renames. A crash between the commit and the
+// rename leaves a committed alert whose snapshot is only the .tmp: finish the rename for those;
+// every other .tmp belongs to a row that was never committed (or already has its picture).
+void NotifyService::RecoverSnapshots() {
+  std::error_code ec;
+  std::vector<std::filesystem::path> tmps;
+  for (const auto& entry : std::filesystem::directory_iterator(config_.snapshots_dir, ec))
+    if (entry.path().extension() == ".tmp") tmps.push_back(entry.path());
+  for (const std::filesystem::path& tmp : tmps) {
+    std::filesystem::path final_path = tmp;
+    final_path.replace_extension();  // <id>.jpg
+    std::string id = final_path.stem().string();
+    auto row = store_->Get(id);
+    bool committed = row.ok() && row->snapshot == SnapshotState::kPresent;
+    if (committed && !std::filesystem::exists(final_path, ec)) {
+      std::filesystem::rename(tmp, final_path, ec);
+      if (!ec) {
+        spdlog::warn("notify: recovered the snapshot of alert {} after a crash", id);
+        continue;
+      }
+    }
+    std::filesystem::remove(tmp, ec);
+  }
 }
 
 Status NotifyService::Persist(const AlertRow& row, std::string_view jpeg,

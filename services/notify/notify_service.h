@@ -12,7 +12,8 @@
 // Publisher to MQTT <prefix>/camera/<cam>/alert (+ /alert/snapshot, the JPEG) and the webhook.
 // Unknown-face snapshots are deleted after unknown_snapshot_retention (the row is kept).
 // Routes: POST /api/v1/sightings, GET /api/v1/events, GET /api/v1/events/{id},
-// GET /api/v1/events/{id}/snapshot.jpg.
+// GET /api/v1/events/{id}/snapshot.jpg, POST /api/v1/events/{id}/ack (an operator's
+// acknowledgement, kept in SQLite; the event documents carry it as `acknowledged`).
 // Thread-safety: handlers run concurrently; one mutex serialises alert decisions (decide, write,
 // remember), the store has its own. Time comes from the injected Clock (ManualClock in tests).
 //
@@ -79,6 +80,7 @@ class NotifyService {
   Result<http::Response> GetEvents(const http::Request& r);
   Result<http::Response> GetEvent(const http::Request& r);
   Result<http::Response> GetSnapshot(const http::Request& r);
+  Result<http::Response> AckEvent(const http::Request& r);
   Result<int> SweepLocked(WallTime now);
   Status ExpireSnapshotsLocked(WallTime now);
   Result<nlohmann::json> OpenLocked(const Sighting& s, std::string_view jpeg,
@@ -89,6 +91,8 @@ class NotifyService {
   // Writes the row and its outbox rows (and moves the snapshot in place when `jpeg` is set).
   // `message_id` (when set) is recorded with the answer in the same transaction.
   Status Persist(const AlertRow& row, std::string_view jpeg, const std::string& message_id = "");
+  // At start-up: completes the snapshot renames a crash interrupted after the commit.
+  void RecoverSnapshots();
   void FillFromSighting(nlohmann::json& doc, const Sighting& s, WallTime now) const;
   std::string SnapshotPath(const std::string& alert_id) const;
   std::string PublicUrl() const;
@@ -109,6 +113,10 @@ class NotifyService {
   bool stop_ = false, started_ = false;
   std::thread sweeper_;
 };
+
+// The event document served by the read routes: the alert JSON plus
+// "acknowledged": {"by", "at_ms"} or null.
+nlohmann::json EventDoc(const AlertRow& row);
 
 // The hand-written OpenAPI 3.1 document (services/notify/openapi.json, embedded at build time).
 std::string_view OpenApi();

@@ -1,6 +1,7 @@
 // strata-notify against a real server on port 0, a real mosquitto and SQLite in a TempDir: alert
 // decisions, dedupe, cooldown, zones, restart, retention, bad input, config and helpers.
 #include <filesystem>
+#include <fstream>
 
 #include "notify_config.h"
 #include "notify_test_util.h"
@@ -183,6 +184,26 @@ TEST_F(NotifyServiceTest, RestartOnTheSameDataDirKeepsEventsSnapshotsAndOpenAler
   json again = PostOk({.track = 9});  // the open alert was resumed: deduplicated
   EXPECT_EQ(again["phase"], "none");
   EXPECT_EQ(again["alert_id"], id);
+}
+
+// Found by `strata chaos`: a kill -9 after the commit but before the snapshot's rename left only
+// <id>.jpg.tmp, and start-up deleted it. Start-up now completes the rename for committed alerts
+// and deletes only the .tmp files of rows that were never committed.
+TEST_F(NotifyServiceTest, ACrashBeforeTheSnapshotRenameKeepsTheCommittedSnapshot) {
+  json d = PostOk({.track = 4});
+  std::string id = d["alert_id"];
+  StopService();
+  std::string snap_path = dir_.File("snapshots/" + id + ".jpg");
+  std::string orphan = dir_.File("snapshots/01J00000000000000000000000.jpg.tmp");
+  std::filesystem::rename(snap_path, snap_path + ".tmp");  // the state a crash leaves
+  { std::ofstream(orphan) << "never committed"; }
+  StartService(BaseConfig());
+  auto snap = client_->Get("/api/v1/events/" + id + "/snapshot.jpg");
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->status, 200);
+  EXPECT_EQ(snap->body, jpeg_);
+  EXPECT_FALSE(std::filesystem::exists(snap_path + ".tmp"));
+  EXPECT_FALSE(std::filesystem::exists(orphan));
 }
 
 TEST_F(NotifyServiceTest, UnknownFaceSnapshotExpiresButTheEventIsKept) {

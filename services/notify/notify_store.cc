@@ -39,7 +39,43 @@ Status InsertMessage(store::Database& db, const std::string& id, const std::stri
 
 constexpr char kColumns[] =
     "SELECT alert_id, camera, track_id, event_type, phase, ended, last_seen_ms, snapshot, "
-    "snapshot_ms, snapshot_score, identity_status, doc FROM alerts ";
+    "snapshot_ms, snapshot_score, identity_status, doc, acknowledged_at_ms, acknowledged_by "
+    "FROM alerts ";
+
+// An upsert that leaves the acknowledgement columns alone (INSERT OR REPLACE would clear them).
+constexpr char kUpsert[] =
+    "INSERT INTO alerts(alert_id, camera, track_id, event_type, phase, ended, last_seen_ms, "
+    "snapshot, snapshot_ms, snapshot_score, identity_status, doc) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT(alert_id) DO UPDATE SET camera = excluded.camera, track_id = excluded.track_id, "
+    "event_type = excluded.event_type, phase = excluded.phase, ended = excluded.ended, "
+    "last_seen_ms = excluded.last_seen_ms, snapshot = excluded.snapshot, "
+    "snapshot_ms = excluded.snapshot_ms, snapshot_score = excluded.snapshot_score, "
+    "identity_status = excluded.identity_status, doc = excluded.doc";
+
+// Migration 1: the acknowledgement columns (databases made before acks existed lack them).
+Status AddAckColumns(store::Database& db) {
+  STRATA_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT name FROM pragma_table_info('alerts')"));
+  bool has_ack = false;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    has_ack = has_ack || st.ColumnText(0) == "acknowledged_at_ms";
+  }
+  if (has_ack) return Status::Ok();
+  return db.Transaction([&] {
+    return db.Exec(
+        "ALTER TABLE alerts ADD COLUMN acknowledged_at_ms INTEGER;"
+        "ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT;");
+  });
+}
+
+// The smallest ULID of millisecond `ms` (ULIDs sort by time; `ms` must fit in 48 bits).
+std::string UlidFloor(int64_t ms) {
+  static constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  std::string id(26, '0');
+  for (int i = 0; i < 10; ++i) id[i] = kCrockford[(ms >> (45 - 5 * i)) & 31];
+  return id;
+}
 
 }  // namespace
 
@@ -47,6 +83,7 @@ Result<std::unique_ptr<NotifyStore>> NotifyStore::Open(const std::string& path) 
   std::unique_ptr<NotifyStore> s(new NotifyStore());
   STRATA_ASSIGN_OR_RETURN(s->db_, store::Database::Open(path));
   STRATA_RETURN_IF_ERROR(s->db_->Exec(kSchema));
+  STRATA_RETURN_IF_ERROR(AddAckColumns(*s->db_));
   return s;
 }
 
@@ -55,8 +92,7 @@ Status NotifyStore::Save(const AlertRow& row, const std::vector<Delivery>& outbo
   std::lock_guard lock(mu_);
   return db_->Transaction([&]() -> Status {
     if (!message_id.empty()) STRATA_RETURN_IF_ERROR(InsertMessage(*db_, message_id, answer));
-    STRATA_ASSIGN_OR_RETURN(
-        auto st, db_->Prepare("INSERT OR REPLACE INTO alerts VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
+    STRATA_ASSIGN_OR_RETURN(auto st, db_->Prepare(kUpsert));
     st.Bind(1, row.alert_id).Bind(2, row.camera).Bind(3, row.track_id).Bind(4, row.event_type);
     st.Bind(5, row.phase).Bind(6, row.ended ? 1 : 0).Bind(7, row.last_seen_ms);
     st.Bind(8, static_cast<int>(row.snapshot)).Bind(9, row.snapshot_ms);
@@ -115,6 +151,10 @@ Result<std::vector<AlertRow>> NotifyStore::Query(store::Statement& st) {
     r.doc = nlohmann::json::parse(st.ColumnText(11), nullptr, false);
     if (r.doc.is_discarded())
       return DataLossError(db_->path() + ": alert " + r.alert_id + " has a corrupt document");
+    if (!st.ColumnIsNull(12)) {
+      r.acknowledged_at_ms = st.ColumnInt(12);
+      r.acknowledged_by = st.ColumnText(13);
+    }
     rows.push_back(std::move(r));
   }
   return rows;
@@ -140,9 +180,29 @@ Result<std::vector<AlertRow>> NotifyStore::List(const EventQuery& q) {
   STRATA_ASSIGN_OR_RETURN(
       auto st, db_->Prepare(std::string(kColumns) +
                             "WHERE (?1 = '' OR alert_id < ?1) AND (?2 = '' OR camera = ?2) AND "
-                            "(?3 = '' OR event_type = ?3) ORDER BY alert_id DESC LIMIT ?4"));
+                            "(?3 = '' OR event_type = ?3) AND alert_id >= ?5 AND "
+                            "(?6 < 0 OR (acknowledged_at_ms IS NOT NULL) = ?6) "
+                            "ORDER BY alert_id DESC LIMIT ?4"));
   st.Bind(1, q.before).Bind(2, q.camera).Bind(3, q.event_type).Bind(4, q.limit);
+  st.Bind(5, q.since_ms ? UlidFloor(*q.since_ms) : std::string());
+  st.Bind(6, q.acknowledged ? (*q.acknowledged ? 1 : 0) : -1);
   return Query(st);
+}
+
+Result<AlertRow> NotifyStore::Acknowledge(const std::string& alert_id, const std::string& by,
+                                          int64_t at_ms, bool* first) {
+  std::lock_guard lock(mu_);
+  STRATA_ASSIGN_OR_RETURN(auto up, db_->Prepare("UPDATE alerts SET acknowledged_at_ms = ?, "
+                                                "acknowledged_by = ? WHERE alert_id = ? AND "
+                                                "acknowledged_at_ms IS NULL"));
+  up.Bind(1, at_ms).Bind(2, by).Bind(3, alert_id);
+  STRATA_RETURN_IF_ERROR(up.Run());
+  if (first) *first = db_->Changes() > 0;
+  STRATA_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kColumns) + "WHERE alert_id = ?"));
+  st.Bind(1, alert_id);
+  STRATA_ASSIGN_OR_RETURN(auto rows, Query(st));
+  if (rows.empty()) return NotFoundError("event '" + alert_id + "' is unknown");
+  return rows.front();
 }
 
 Result<std::vector<AlertRow>> NotifyStore::SnapshotsOlderThan(const std::string& identity_status,

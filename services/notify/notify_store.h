@@ -4,6 +4,7 @@
 // one transaction, before the sighting is acknowledged ("acks mean durable"). The message table
 // remembers each sighting's X-Strata-Message-Id with the answer given, committed in the same
 // transaction as the alert it changed, so a sender's retry is answered, not processed twice.
+// Schema changes are applied in Open (columns added to databases made by older versions).
 // Thread-safety: every method may be called from any thread; one mutex serialises all access to
 // the single connection (one writer per database).
 //
@@ -39,6 +40,9 @@ struct AlertRow {
   double snapshot_score = -1;  // score of the crop in the snapshot (-1 = unknown)
   std::string identity_status;
   nlohmann::json doc;  // the alert JSON as last published
+  // Set by Acknowledge only; Save never changes them (an update keeps the operator's ack).
+  std::optional<int64_t> acknowledged_at_ms;
+  std::string acknowledged_by;
 };
 
 struct Delivery {
@@ -54,6 +58,8 @@ struct EventQuery {
   int limit = 50;
   std::string before;              // alert_id cursor; "" = newest
   std::string camera, event_type;  // "" = any
+  std::optional<int64_t> since_ms;  // alerts started (ULID time) at or after; nullopt = any
+  std::optional<bool> acknowledged;  // nullopt = any
 };
 
 class NotifyStore {
@@ -77,6 +83,11 @@ class NotifyStore {
   Result<AlertRow> Get(const std::string& alert_id);
   // Newest first; at most q.limit rows.
   Result<std::vector<AlertRow>> List(const EventQuery& q);
+  // Records the operator's acknowledgement unless the alert already has one (the first ack is
+  // kept); returns the row as stored and sets `*first` to whether this call recorded it.
+  // NotFound for an unknown id.
+  Result<AlertRow> Acknowledge(const std::string& alert_id, const std::string& by, int64_t at_ms,
+                               bool* first = nullptr);
   // Rows of `identity_status` whose snapshot was written at or before `cutoff_ms`.
   Result<std::vector<AlertRow>> SnapshotsOlderThan(const std::string& identity_status,
                                                    int64_t cutoff_ms);
