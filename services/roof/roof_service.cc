@@ -47,6 +47,8 @@ Result<std::unique_ptr<RoofService>> RoofService::Create(const Config& config) {
   if (config.queue_frames < 1) return InvalidArgumentError("roof.queue_frames: must be >= 1");
   if (config.jpeg_quality < 1 || config.jpeg_quality > 100)
     return InvalidArgumentError("roof.jpeg_quality: must be in [1, 100]");
+  if (config.motion_window < 1 || config.motion_window > 100000)
+    return InvalidArgumentError("roof.motion_window: must be in [1, 100000]");
   std::unique_ptr<RoofService> s(new RoofService());
   s->config_ = config;
   RateControllerConfig rc = config.adaptive;
@@ -57,6 +59,7 @@ Result<std::unique_ptr<RoofService>> RoofService::Create(const Config& config) {
   s->controller_.emplace(rc);
   s->forward_fps_now_ = config.forward_fps;
   s->stats_.forward_fps_now = config.forward_fps;
+  s->stats_.motion_window_frames = static_cast<uint64_t>(config.motion_window);
   s->start_wall_ = Clock::Real()->Now();
   STRATA_ASSIGN_OR_RETURN(vision::FrameChange gate,
                           vision::FrameChange::Create(config.frame_change));
@@ -198,6 +201,7 @@ void RoofService::CaptureLoop() {
       stats_.raw_bytes_equivalent += static_cast<uint64_t>(frame.total()) * 3;
       latest_ = frame.clone();
       if (r.ok() && r->changed) ++stats_.frames_changed;
+      NoteMotionLocked(r.ok() && r->changed);
     }
     Count(cam, "frames_captured_total", "Frames captured");
     Count(cam, "raw_bytes_equivalent_total", "Raw BGR bytes of the captured frames",
@@ -288,6 +292,7 @@ void RoofService::SenderLoop() {
     const double age_ms = std::chrono::duration<double, std::milli>(
                               std::chrono::steady_clock::now() - item.enqueued_at)
                               .count();
+    const std::optional<int64_t> persons = ok ? PersonsInFogAnswer(r->body) : std::nullopt;
     const double fps = controller_->Observe(
         ok ? age_ms : std::max(age_ms, static_cast<double>(config_.fog_timeout.count())));
     forward_fps_now_ = fps;
@@ -299,6 +304,7 @@ void RoofService::SenderLoop() {
       if (ok) {
         ++stats_.frames_forwarded;
         stats_.bytes_forwarded += item.jpeg.size();
+        NoteFogAnswerLocked(persons);
       } else {
         ++stats_.fog_errors;
       }
@@ -326,38 +332,6 @@ bool RoofService::WaitDrained(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   return cv_.wait_for(lock, timeout,
                       [this] { return stop_ || (capture_done_ && queue_.empty() && !sending_); });
-}
-
-// Round trip of a frame to the fog and its detections back (the roof → fog link meter: the last
-// 4096 frames), i.e. what a camera waits for the fog's answer.
-static json FogLatency() {
-  LinkStats l = LinkMeter::Global().Get("roof", "fog");
-  return {{"p50", l.latency_ms_p50}, {"p95", l.latency_ms_p95}, {"p99", l.latency_ms_p99}};
-}
-
-json RoofService::StatsJson() const {
-  RoofStats s = Stats();
-  // What sending every captured frame as JPEG would cost, at the mean size of the sent ones.
-  uint64_t jpeg_baseline =
-      s.frames_forwarded ? s.bytes_forwarded / s.frames_forwarded * s.frames_captured : 0;
-  return {{"camera", config_.camera},
-          {"frames_captured", s.frames_captured},
-          {"frames_changed", s.frames_changed},
-          {"frames_forwarded", s.frames_forwarded},
-          {"frames_dropped_queue_full", s.frames_dropped_queue_full},
-          {"frames_skipped_unchanged", s.frames_skipped_unchanged},
-          {"frames_skipped_rate_cap", s.frames_skipped_rate_cap},
-          {"bytes_forwarded", s.bytes_forwarded},
-          {"raw_bytes_equivalent", s.raw_bytes_equivalent},
-          {"jpeg_bytes_equivalent_estimate", jpeg_baseline},
-          {"fog_errors", s.fog_errors},
-          {"queue_depth", s.queue_depth},
-          {"queue_high_water", s.queue_high_water},
-          {"eof", s.eof},
-          {"drained", s.drained},
-          {"fog_round_trip_ms", FogLatency()},
-          {"forward_fps_now", s.forward_fps_now},
-          {"recent_p99_ms", s.recent_p99_ms}};
 }
 
 Result<http::Response> RoofService::GetSnapshot() {

@@ -6,7 +6,8 @@
 // timestamps so the rate holds with or without `realtime`), runs the change gate and enqueues;
 // the sender thread drains a bounded queue (`queue_frames`; when full the OLDEST frame is dropped
 // and counted). An unreachable fog is counted in fog_errors; capture carries on.
-// Routes: GET /api/v1/stats, GET /api/v1/snapshot.jpg; readiness check "source".
+// Routes: GET /api/v1/stats (roof_stats.cc: counters, forwarded ratio, motion state, the last
+// persons count from the fog's answer), GET /api/v1/snapshot.jpg; readiness check "source".
 // Thread-safety: public methods are safe from any thread; the destructor stops and joins both
 // threads.
 //
@@ -58,6 +59,7 @@ struct RoofConfig {
   // detections come back (queue wait + fog round trip) under target_p99 by lowering the
   // forwarding rate below forward_fps when the fog slows down. 0 = off.
   RateControllerConfig adaptive;
+  int motion_window = 10;  // frames: "motion" = the gate found a change in the last N frames
 };
 
 struct RoofStats {
@@ -69,6 +71,12 @@ struct RoofStats {
   bool drained = false;  // capture ended and every queued frame was sent (or failed)
   double forward_fps_now = 0;  // the adaptive controller's current rate (= forward_fps when off)
   double recent_p99_ms = 0;    // p99 frame age (queue + fog round trip), last adaptive.window frames
+  // Motion: frames the change gate found changed among the last `motion_window` captured ones.
+  uint64_t motion_window_frames = 0, motion_changed_in_window = 0;
+  std::optional<uint64_t> last_changed_frame;  // frames_captured count at the last change
+  // Persons in the fog's answer (detections labelled "person") to the last forwarded frame.
+  std::optional<int64_t> last_persons;
+  int64_t last_persons_at_ms = 0;  // Unix ms when that answer came back
 };
 
 class RoofService {
@@ -109,7 +117,11 @@ class RoofService {
   void Enqueue(const cv::Mat& frame, WallTime ts);
   // Waits up to `d` or until Stop(); returns false when stopping.
   bool SleepFor(std::chrono::nanoseconds d);
-  nlohmann::json StatsJson() const;
+  nlohmann::json StatsJson() const;  // roof_stats.cc
+  // Records the change gate's verdict for the motion window (caller holds mu_).
+  void NoteMotionLocked(bool changed);
+  // Records the persons count of the fog's answer to a forwarded frame (caller holds mu_).
+  void NoteFogAnswerLocked(std::optional<int64_t> persons);
   Result<http::Response> GetSnapshot();
 
   Config config_;
@@ -133,9 +145,14 @@ class RoofService {
   RoofStats stats_;
   std::optional<RateController> controller_;  // sender thread; its outputs go to stats_
   std::atomic<double> forward_fps_now_{0};
+  std::deque<bool> motion_;  // changed? of the last motion_window captured frames (under mu_)
   cv::Mat latest_;  // latest captured frame, for the snapshot
   std::thread capture_, sender_;
 };
+
+// Persons in strata-detect's answer to POST /api/v1/frames (detections labelled "person"), or
+// nullopt when the body has no "detections" array (e.g. another fog service).
+std::optional<int64_t> PersonsInFogAnswer(std::string_view body);
 
 // The hand-written OpenAPI 3.1 document (services/roof/openapi.json, embedded at build time).
 std::string_view OpenApi();
