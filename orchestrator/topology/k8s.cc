@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <yaml-cpp/yaml.h>
+
 namespace strata::topology {
 
 using Json = nlohmann::ordered_json;
@@ -20,6 +22,30 @@ std::string Fnv1a(const std::string& s) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
+}
+
+// Pods listen on 0.0.0.0, and a Strata server without auth refuses a non-loopback address unless
+// its config turns auth off explicitly (docs/security.md). Configs that do not set server.auth get
+// `enabled: false` with a comment saying why; set server.auth.key_file to require tokens.
+Result<std::string> ExplicitAuthOff(const std::string& config) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(config);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError(std::string("service config is not YAML: ") + e.what());
+  }
+  const YAML::Node& view = root;
+  if (view.IsDefined() && !view.IsNull() && !view.IsMap()) return config;
+  if (view.IsMap() && view["server"] && view["server"].IsMap() && view["server"]["auth"])
+    return config;
+  if (!view.IsMap()) root = YAML::Node(YAML::NodeType::Map);
+  root["server"]["auth"]["enabled"] = false;
+  YAML::Emitter out;
+  out << root;
+  return "# strata deploy k8s: pods listen on 0.0.0.0 and server.auth was not set, so auth is off\n"
+         "# explicitly (in-cluster traffic only); set server.auth.key_file + allow to require\n"
+         "# signed service tokens (docs/security.md).\n" +
+         std::string(out.c_str()) + "\n";
 }
 
 Json Labels(const Topology& t, const std::string& name, const std::string& component,
@@ -122,6 +148,11 @@ Result<ManifestFile> ServiceManifests(const Topology& t, const Service& s) {
             if (field == "port") return std::to_string(p);
             return (broker ? "tcp://" : "http://") + target + ":" + std::to_string(p);
           }));
+  STRATA_ASSIGN_OR_RETURN(  // before ExplicitAuthOff, whose header comment a re-emit would drop
+      config, FillConsoleUpstreams(t, s, config, [&](const Service& o) -> Result<std::string> {
+        return "http://" + o.name + ":" + std::to_string(port);
+      }));
+  STRATA_ASSIGN_OR_RETURN(config, ExplicitAuthOff(config));
   Json labels = Labels(t, s.name, s.type, node);
   Json args = {"--config",     "/etc/strata/config.yaml",
                "--host",       "0.0.0.0",

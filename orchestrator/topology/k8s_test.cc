@@ -187,5 +187,28 @@ TEST(K8sTest, OverridesNamespaceAndImage) {
     }
 }
 
+TEST(K8sTest, TheConsoleConfigListsEveryServiceByItsClusterUrl) {
+  Parsed p = Generate("surveillance.yaml");
+  ASSERT_TRUE(p.objects.count("ConfigMap/console-config"));
+  ASSERT_TRUE(p.objects.count("Deployment/console"));
+  const YAML::Node c = p.objects["Deployment/console"]["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["command"][0].as<std::string>(), "/usr/local/bin/strata-console");
+  YAML::Node config =
+      YAML::Load(p.objects["ConfigMap/console-config"]["data"]["config.yaml"].as<std::string>());
+  EXPECT_EQ(config["console"]["poll_interval"].as<std::string>(), "1s");
+  std::map<std::string, std::string> urls, tiers;
+  for (const YAML::Node& u : config["console"]["upstreams"]) {
+    urls[u["name"].as<std::string>()] = u["url"].as<std::string>();
+    tiers[u["name"].as<std::string>()] = u["tier"].as<std::string>();
+  }
+  EXPECT_EQ(urls, (std::map<std::string, std::string>{{"notify", "http://notify:8080"},
+                                                       {"identify", "http://identify:8080"},
+                                                       {"detect", "http://detect:8080"},
+                                                       {"roof", "http://roof:8080"}}));
+  EXPECT_EQ(tiers["roof"], "roof");
+  EXPECT_EQ(tiers["detect"], "fog");
+  EXPECT_EQ(tiers["notify"], "cloud");
+}
+
 }  // namespace
 }  // namespace strata::topology

@@ -11,6 +11,8 @@
 
 namespace strata::topology {
 
+void AddConsoleDependencies(Topology* t);  // console_upstreams.cc
+
 const std::vector<ServiceType>& KnownServiceTypes() {
   static const std::vector<ServiceType> kTypes = {
       {"hello", "demo service and template", "cloud"},
@@ -20,6 +22,7 @@ const std::vector<ServiceType>& KnownServiceTypes() {
       {"notify", "alerts over MQTT and webhooks", "cloud"},
       {"segment", "customer profiles and live micro-segments", "edge"},
       {"federate", "federated learning: cloud | fog aggregator or edge client", "fog"},
+      {"console", "web console: tier map, alerts, cameras, segments, federation", "cloud"},
   };
   return kTypes;
 }
@@ -160,6 +163,7 @@ Status FinishTopology(const YamlCtx& c, Topology* t) {
         s.depends_on.push_back(r.target);
     }
   }
+  AddConsoleDependencies(t);
   std::map<std::string, int> color;
   std::vector<std::string> stack;
   for (const Broker& b : t->brokers) t->start_order.push_back(b.name);

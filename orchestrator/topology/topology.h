@@ -88,6 +88,9 @@ struct Service {
   RestartPolicy restart;
   Resources resources;
   int line = 0, node_line = 0;
+  // type console without `console.upstreams`: the launcher and `strata deploy k8s` fill the list
+  // (FillConsoleUpstreams) and the console depends on every service it lists.
+  bool console_auto_upstreams = false;
 };
 
 struct KubernetesOptions {
@@ -131,5 +134,18 @@ Result<Topology> LoadTopology(const std::string& path);
 using Resolver =
     std::function<Result<std::string>(const std::string& target, const std::string& field)>;
 Result<std::string> RenderServiceConfig(const Service& service, const Resolver& resolve);
+
+// One entry of a console's filled `console.upstreams` (the url is added by the caller).
+struct ConsoleUpstream {
+  std::string name, type, tier, node;
+};
+// Every other HTTP service of `t` (consoles excluded), in topology order.
+std::vector<ConsoleUpstream> ConsoleUpstreams(const Topology& t, const Service& console);
+// The URL the console should use for a service, or an error (e.g. not started yet).
+using UrlOf = std::function<Result<std::string>(const Service& service)>;
+// For a console with console_auto_upstreams: `yaml` (its rendered config) with
+// console.upstreams set to ConsoleUpstreams() + url_of(); any other service: `yaml` unchanged.
+Result<std::string> FillConsoleUpstreams(const Topology& t, const Service& s,
+                                         const std::string& yaml, const UrlOf& url_of);
 
 }  // namespace strata::topology

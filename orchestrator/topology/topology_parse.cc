@@ -14,6 +14,8 @@ namespace strata::topology {
 Status FinishTopology(const YamlCtx& c, Topology* t);  // topology.cc
 Status ScanReferences(const YamlCtx& c, const YAML::Node& n, const std::string& path,
                       Service* s);  // topology.cc
+Status CheckConsoleConfig(const YamlCtx& c, const YamlEntry& where, const YAML::Node& merged,
+                          const YAML::Node& inline_config, Service* svc);  // console_upstreams.cc
 
 namespace {
 
@@ -235,6 +237,8 @@ Status ParseService(const YamlCtx& c, const YamlEntry& s, const std::set<std::st
   if (svc.type.empty()) return c.Error(s, "missing required key 'type'");
   if (svc.node.empty()) return c.Error(s, "missing required key 'node'");
   YAML::Node merged = MergeYaml(file_config, inline_config);
+  if (svc.type == "console")
+    STRATA_RETURN_IF_ERROR(CheckConsoleConfig(c, s, merged, inline_config, &svc));
   if (merged.IsDefined() && !merged.IsNull()) {
     if (!merged.IsMap()) return c.Error(s, "the service config must be a mapping");
     YAML::Emitter out;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <yaml-cpp/yaml.h>
+
 #include <fstream>
 
 #include "strata/testing/fixtures.h"
@@ -44,8 +46,8 @@ TEST(TopologyTest, ShippedExamplesValidate) {
 TEST(TopologyTest, SurveillanceStartsDependenciesFirst) {
   auto t = LoadTopology(kDir + "surveillance.yaml");
   ASSERT_TRUE(t.ok()) << t.status().message();
-  EXPECT_EQ(t->start_order,
-            (std::vector<std::string>{"mqtt", "notify", "identify", "detect", "roof"}));
+  EXPECT_EQ(t->start_order, (std::vector<std::string>{"mqtt", "notify", "identify", "detect",
+                                                      "roof", "console"}));
   const Service* detect = t->FindService("detect");
   ASSERT_NE(detect, nullptr);
   EXPECT_EQ(detect->depends_on, std::vector<std::string>{"identify"});
@@ -117,6 +119,34 @@ TEST(TopologyTest, ErrorsNameFileLineAndKey) {
       {"missing config file", kBase + "    config_file: nowhere.yaml\n",
        "t.yaml:11: key 'services.api.config_file': cannot read config file"},
       {"malformed yaml", "name: [x\n", ": malformed YAML"},
+      {"console upstreams not a list",
+       kBase + "  c:\n    type: console\n    node: cloud-1\n    config:\n      console:\n"
+               "        upstreams: {api: x}\n",
+       "t.yaml:16: key 'services.c.config.console.upstreams': expected a list"},
+      {"console upstream without name",
+       kBase + "  c:\n    type: console\n    node: cloud-1\n    config:\n      console:\n"
+               "        upstreams:\n          - {url: 'http://h:1'}\n",
+       "t.yaml:17: key 'services.c.config.console.upstreams[0]': missing required key 'name'"},
+      {"console upstream bad url",
+       kBase + "  c:\n    type: console\n    node: cloud-1\n    config:\n      console:\n"
+               "        upstreams:\n          - {name: api, url: 'ftp://h'}\n",
+       "t.yaml:17: key 'services.c.config.console.upstreams[0]': url must be http(s)://"},
+      {"console upstream bad tier",
+       kBase + "  c:\n    type: console\n    node: cloud-1\n    config:\n      console:\n"
+               "        upstreams:\n          - {name: api, tier: sky, url: 'http://h:1'}\n",
+       "key 'services.c.config.console.upstreams[0].tier': unknown tier 'sky'"},
+      {"console upstream unknown key",
+       kBase + "  c:\n    type: console\n    node: cloud-1\n    config:\n      console:\n"
+               "        upstreams:\n          - {name: api, uri: 'http://h:1'}\n",
+       "key 'services.c.config.console.upstreams[0].uri': unknown key"},
+      {"console upstream duplicate",
+       kBase + "  c:\n    type: console\n    node: cloud-1\n    config:\n      console:\n"
+               "        upstreams:\n          - {name: api, url: 'http://h:1'}\n"
+               "          - {name: api, url: 'http://h:2'}\n",
+       "t.yaml:18: key 'services.c.config.console.upstreams[1]': duplicate upstream 'api'"},
+      {"console section not a map",
+       kBase + "  c:\n    type: console\n    node: cloud-1\n    config:\n      console: 3\n",
+       "t.yaml:15: key 'services.c.config.console': expected a mapping"},
   };
   for (const ErrorCase& c : cases) {
     Status s = ParseError(c.text);
@@ -163,6 +193,108 @@ TEST(TopologyTest, ResolverErrorsPropagate) {
                                    return FailedPreconditionError("not started");
                                  });
   EXPECT_EQ(out.status().code(), StatusCode::kFailedPrecondition);
+}
+
+// kBase plus a segment on the edge, a probe-less service and a console with only a poll interval.
+const std::string kConsole = kBase +
+                             "  seg:\n    type: segment\n    node: edge-1\n"
+                             "  worker:\n    type: hello\n    node: edge-1\n    probe: none\n"
+                             "  console:\n    type: console\n    node: cloud-1\n"
+                             "    config:\n      console: {poll_interval: 2s}\n";
+
+TEST(TopologyTest, AConsoleWithoutUpstreamsListsEveryOtherHttpService) {
+  auto t = ParseTopology(kConsole, "t.yaml", ".");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  const Service* c = t->FindService("console");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->console_auto_upstreams);
+  EXPECT_EQ(c->depends_on, (std::vector<std::string>{"api", "seg"}));
+  EXPECT_EQ(t->start_order.back(), "console");  // every URL is known when it starts
+  auto filled = FillConsoleUpstreams(*t, *c, c->config_yaml, [](const Service& s) {
+    return Result<std::string>("http://10.0.0.1:" + std::to_string(s.name.size()));
+  });
+  ASSERT_TRUE(filled.ok()) << filled.status().message();
+  YAML::Node y = YAML::Load(*filled);
+  EXPECT_EQ(y["console"]["poll_interval"].as<std::string>(), "2s");  // the rest is kept
+  YAML::Node ups = y["console"]["upstreams"];
+  ASSERT_TRUE(ups.IsSequence()) << *filled;
+  ASSERT_EQ(ups.size(), 2u) << *filled;  // not the console itself, not the probe-less worker
+  auto entry = [](const YAML::Node& n) {
+    return n["name"].as<std::string>() + "|" + n["type"].as<std::string>() + "|" +
+           n["tier"].as<std::string>() + "|" + n["node"].as<std::string>() + "|" +
+           n["url"].as<std::string>();
+  };
+  EXPECT_EQ(entry(ups[0]), "api|hello|cloud|cloud-1|http://10.0.0.1:3");
+  EXPECT_EQ(entry(ups[1]), "seg|segment|edge|edge-1|http://10.0.0.1:3");
+  // A URL that cannot be resolved yet is an error, not a silently shorter list.
+  auto early = FillConsoleUpstreams(*t, *c, c->config_yaml, [](const Service& s) {
+    return Result<std::string>(FailedPreconditionError("'" + s.name + "' has not started"));
+  });
+  EXPECT_EQ(early.status().code(), StatusCode::kFailedPrecondition);
+  // Other services' configs pass through untouched.
+  const Service* api = t->FindService("api");
+  auto same = FillConsoleUpstreams(*t, *api, "x: 1\n", [](const Service&) {
+    return Result<std::string>(InternalError("not called"));
+  });
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, "x: 1\n");
+}
+
+TEST(TopologyTest, AConsoleWithoutAnyConfigGetsAConsoleSection) {
+  auto t = ParseTopology(kBase + "  console:\n    type: console\n    node: cloud-1\n", "t.yaml",
+                         ".");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  const Service* c = t->FindService("console");
+  auto filled = FillConsoleUpstreams(*t, *c, c->config_yaml, [](const Service& s) {
+    return Result<std::string>("http://" + s.name + ":8080");
+  });
+  ASSERT_TRUE(filled.ok()) << filled.status().message();
+  YAML::Node ups = YAML::Load(*filled)["console"]["upstreams"];
+  ASSERT_EQ(ups.size(), 1u) << *filled;
+  EXPECT_EQ(ups[0]["url"].as<std::string>(), "http://api:8080");
+}
+
+TEST(TopologyTest, AnExplicitConsoleUpstreamListIsKept) {
+  auto t = ParseTopology(kBase +
+                             "  seg:\n    type: segment\n    node: edge-1\n"
+                             "  console:\n    type: console\n    node: cloud-1\n"
+                             "    config:\n      console:\n        upstreams:\n"
+                             "          - {name: api, type: hello, tier: cloud, url: '${api.url}'}\n",
+                         "t.yaml", ".");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  const Service* c = t->FindService("console");
+  EXPECT_FALSE(c->console_auto_upstreams);
+  EXPECT_EQ(c->depends_on, std::vector<std::string>{"api"});  // only what it references
+  auto rendered = RenderServiceConfig(*c, [](const std::string& target, const std::string&) {
+    return Result<std::string>("http://h/" + target);
+  });
+  ASSERT_TRUE(rendered.ok());
+  auto filled = FillConsoleUpstreams(*t, *c, *rendered, [](const Service&) {
+    return Result<std::string>(InternalError("not called"));
+  });
+  ASSERT_TRUE(filled.ok()) << filled.status().message();
+  EXPECT_EQ(*filled, *rendered);
+  YAML::Node ups = YAML::Load(*filled)["console"]["upstreams"];
+  ASSERT_EQ(ups.size(), 1u);
+  EXPECT_EQ(ups[0]["url"].as<std::string>(), "http://h/api");
+}
+
+TEST(TopologyTest, ShippedExamplesRunAConsoleOnTheCloudLast) {
+  for (const char* file :
+       {"surveillance.yaml", "segmentation.yaml", "federation.yaml", "all.yaml"}) {
+    auto t = LoadTopology(kDir + file);
+    ASSERT_TRUE(t.ok()) << file << ": " << t.status().message();
+    const Service* c = t->FindService("console");
+    ASSERT_NE(c, nullptr) << file;
+    EXPECT_EQ(c->type, "console");
+    EXPECT_EQ(t->FindNode(c->node)->tier, "cloud") << file;
+    EXPECT_TRUE(c->console_auto_upstreams) << file;
+    size_t http = 0;
+    for (const Service& s : t->services) http += s.http && s.type != "console";
+    EXPECT_EQ(ConsoleUpstreams(*t, *c).size(), http) << file;
+    EXPECT_GE(http, 2u) << file;
+    EXPECT_EQ(t->start_order.back(), "console") << file;
+  }
 }
 
 }  // namespace

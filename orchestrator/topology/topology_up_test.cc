@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -279,6 +282,47 @@ services:
   EXPECT_EQ(*exit_code, 0);
   EXPECT_NE(up->Stderr().find("flaky: gave up after 1 restarts (exit code 137)"), std::string::npos)
       << up->Stderr();
+}
+
+// A console without `upstreams:` gets every other service with the URL `strata up` gave it. The
+// console is played by a script (strata-console may not be built): it keeps the config it was
+// given and runs strata-hello on the launcher's --host/--port/--port-file arguments.
+TEST_F(UpTest, TheLauncherFillsAConsolesUpstreamsWithDirectUrls) {
+  const std::string bin = dir_.File("bin");
+  std::filesystem::create_directories(bin);
+  const std::string hello = std::string(STRATA_BINARY_DIR) + "/bin/strata-hello";
+  std::filesystem::create_symlink(hello, bin + "/strata-hello");
+  {
+    std::ofstream f(bin + "/strata-console");
+    f << "#!/bin/sh\ncp \"$2\" \"" << dir_.File("console-seen.yaml") << "\"\nshift 2\nexec "
+      << hello << " \"$@\"\n";
+  }
+  std::filesystem::permissions(bin + "/strata-console", std::filesystem::perms::owner_all);
+  const std::string file = dir_.File("topology.yaml");
+  std::ofstream(file) << kTwoHellos
+                      << "  console:\n    type: console\n    node: cloud-1\n"
+                         "    config: {console: {poll_interval: 1s}}\n"
+                         "links:\n  - {from: edge-1, to: cloud-1, latency: 1ms}\n";
+  auto up = testing::Subprocess::Start(
+      {kStrata, "up", file, "--run-dir", run_dir(), "--bin-dir", bin, "-q"});
+  ASSERT_TRUE(up.ok()) << up.status().message();
+  nlohmann::json st = WaitState([](const auto& s) { return s["phase"] == "running"; });
+  ASSERT_EQ(st["phase"], "running") << (*up)->Stderr();
+  EXPECT_EQ(st["units"].back()["name"], "console");  // started last
+  YAML::Node seen = YAML::LoadFile(dir_.File("console-seen.yaml"));
+  EXPECT_EQ(seen["console"]["poll_interval"].as<std::string>(), "1s");
+  const YAML::Node ups = seen["console"]["upstreams"];
+  ASSERT_EQ(ups.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string name = i == 0 ? "a" : "b";
+    EXPECT_EQ(ups[i]["name"].as<std::string>(), name);
+    EXPECT_EQ(ups[i]["type"].as<std::string>(), "hello");
+    EXPECT_EQ(ups[i]["tier"].as<std::string>(), i == 0 ? "cloud" : "edge");
+    // Direct, not through the emulated edge-1 <-> cloud-1 link proxy.
+    EXPECT_EQ(ups[i]["url"].as<std::string>(), Unit(st, name)["url"].get<std::string>());
+  }
+  ::kill((*up)->pid(), SIGTERM);
+  EXPECT_TRUE((*up)->Wait(20s).ok());
 }
 
 TEST(UpCliTest, CheckAndDeployExamples) {
