@@ -101,6 +101,7 @@ void AggregatorService::FogJoin(const RoundView& parent) {
   collect_deadline_ = opened_at_ + std::min(remaining, opt_.round_timeout);
   support_.assign(opt_.k, 0.0);
   reports_.clear();
+  round_bytes_ = 0;
 }
 
 void AggregatorService::FogForward() {

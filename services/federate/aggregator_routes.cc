@@ -42,7 +42,10 @@ void AggregatorService::RegisterRoutes(http::HttpServer& server) {
   server.Route("GET", "/api/v1/rounds", [this](const http::Request&) -> Result<http::Response> {
     json items = json::array();
     for (const RoundRecord& r : History()) items.push_back(r.ToJson());
-    return http::Response::Json({{"items", items}, {"epsilon_spent", EpsilonSpent()}});
+    std::optional<double> budget = EpsilonBudget();
+    return http::Response::Json({{"items", items},
+                                 {"epsilon_spent", EpsilonSpent()},
+                                 {"epsilon_budget", budget ? json(*budget) : json(nullptr)}});
   });
   server.Route("POST", "/api/v1/rounds/{round}/update",
                [this](const http::Request& r) { return PostUpdate(r); });
@@ -129,6 +132,7 @@ Result<http::Response> AggregatorService::PostUpdate(const http::Request& r) {
     for (double& s : support) s = std::min<double>(s, static_cast<double>(u->stats.contributors));
   }
   STRATA_RETURN_IF_ERROR(agg_->Submit(*u));
+  round_bytes_ += r.body.size();
   for (size_t j = 0; j < support_.size() && j < support.size(); ++j) support_[j] += support[j];
   wake_ = true;
   cv_.notify_all();
@@ -151,6 +155,7 @@ Result<http::Response> AggregatorService::PostCentroids(const http::Request& r) 
   if (reports_.contains(rep->node_id))
     return AlreadyExistsError("node '" + rep->node_id + "' already reported");
   reports_[rep->node_id] = *rep;
+  round_bytes_ += r.body.size();
   spdlog::debug("federate {}: k-FED report {}/{} from {}", opt_.id, reports_.size(), opt_.nodes.size(), rep->node_id);
   wake_ = true;
   cv_.notify_all();
@@ -203,6 +208,11 @@ std::vector<RoundRecord> AggregatorService::History() const {
 double AggregatorService::EpsilonSpent() const {
   std::lock_guard l(mu_);
   return acct_ ? acct_->TotalEpsilon() : 0.0;
+}
+
+std::optional<double> AggregatorService::EpsilonBudget() const {
+  if (!acct_) return std::nullopt;
+  return opt_.dp_budget > 0 ? opt_.dp_budget : opt_.dp_epsilon;
 }
 
 bool AggregatorService::Finished() const {

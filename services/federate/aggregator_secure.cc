@@ -125,6 +125,7 @@ Result<http::Response> AggregatorService::SecPost(const http::Request& r, SecSta
   if (s.code() == StatusCode::kDataLoss) return InvalidArgumentError("truncated message: " + s.message());
   STRATA_RETURN_IF_ERROR(s);
   ++*counter;
+  round_bytes_ += r.body.size();
   wake_ = true;
   cv_.notify_all();
   return http::Response::Json({{"accepted", true}, {"round", round}, {"stage", SecStageName(stage)}}, 202);

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace strata::federate {
 
@@ -17,8 +18,28 @@ json RoundRecord::ToJson() const {
           {"outcome", outcome},         {"participants", participants},
           {"missing", missing},         {"model_version", model_version},
           {"epsilon_round", epsilon_round}, {"epsilon_total", epsilon_total},
-          {"suppressed_segments", suppressed_segments}, {"duration_ms", duration_ms}};
+          {"suppressed_segments", suppressed_segments}, {"duration_ms", duration_ms},
+          {"bytes_received", bytes_received},
+          {"dropouts", missing.size()},
+          {"centroid_shift", centroid_shift ? json(*centroid_shift) : json(nullptr)}};
 }
+
+namespace {
+// Largest Euclidean distance between matching centroids of two models of the same shape.
+double MaxShift(const fed::GlobalModel& a, const fed::GlobalModel& b) {
+  double worst = 0;
+  if (a.centroids.size() != b.centroids.size() || a.d <= 0) return 0;
+  for (size_t j = 0; j + a.d <= a.centroids.size(); j += a.d) {
+    double sq = 0;
+    for (int i = 0; i < a.d; ++i) {
+      const double t = a.centroids[j + i] - b.centroids[j + i];
+      sq += t * t;
+    }
+    worst = std::max(worst, std::sqrt(sq));
+  }
+  return worst;
+}
+}  // namespace
 
 AggregatorService::AggregatorService(AggregatorOptions o)
     : opt_(std::move(o)), clock_(Clock::Real()), rng_(opt_.seed) {}
@@ -184,11 +205,13 @@ void AggregatorService::OpenKFed() {
   opened_at_ = clock_->Now();
   collect_deadline_ = opened_at_ + opt_.round_timeout;
   reports_.clear();
+  round_bytes_ = 0;
 }
 
 void AggregatorService::CloseKFed() {
   open_ = false;
   RoundRecord rec{.round_id = 0, .kind = "kfed"};
+  rec.bytes_received = round_bytes_;
   for (const NodeEntry& n : opt_.nodes)
     (reports_.contains(n.id) ? rec.participants : rec.missing).push_back(n.id);
   rec.duration_ms = std::chrono::duration<double, std::milli>(clock_->Now() - opened_at_).count();
@@ -236,6 +259,7 @@ void AggregatorService::OpenLloyd() {
   opened_at_ = clock_->Now();
   collect_deadline_ = opened_at_ + opt_.round_timeout;
   support_.assign(opt_.k, 0.0);
+  round_bytes_ = 0;
   if (opt_.secure) {
     Status s = OpenSecure();
     if (!s.ok()) spdlog::error("federate {}: secure round: {}", opt_.id, s.message());
@@ -268,6 +292,7 @@ Status AggregatorService::Transform(fed::SufficientStats& s, RoundRecord& rec) {
 
 void AggregatorService::CloseLloyd() {
   RoundRecord rec{.round_id = round_id_, .kind = "lloyd"};
+  rec.bytes_received = round_bytes_;
   auto out = agg_->Close([&](fed::SufficientStats& s) { return Transform(s, rec); });
   open_ = false;
   sec_ = Sec{};
@@ -285,6 +310,7 @@ void AggregatorService::CloseLloyd() {
       case fed::RoundOutcome::State::kCompleted:
         rec.outcome = "completed";
         if (out->model) {
+          if (model_) rec.centroid_shift = MaxShift(*model_, *out->model);
           model_ = *out->model;
           ++completed_;
         }

@@ -50,6 +50,10 @@ struct RoundRecord {
   double epsilon_round = 0, epsilon_total = 0;
   int suppressed_segments = 0;  // minimum-support rule
   double duration_ms = 0;
+  // Payload bytes of the accepted update / centroid-report / SecAgg POSTs of this round.
+  uint64_t bytes_received = 0;
+  // Completed Lloyd rounds: the largest distance any centroid moved (convergence indicator).
+  std::optional<double> centroid_shift;
   std::optional<federated::GlobalModel> model;  // cloud, completed: the model it produced
   nlohmann::json ToJson() const;
 };
@@ -73,6 +77,8 @@ class AggregatorService {
   std::optional<federated::GlobalModel> Model() const;
   std::vector<RoundRecord> History() const;
   double EpsilonSpent() const;
+  // The DP budget (dp_budget, else dp_epsilon); nullopt when central DP is off.
+  std::optional<double> EpsilonBudget() const;
   bool Finished() const;  // done or failed
 
  private:
@@ -130,6 +136,7 @@ class AggregatorService {
   std::vector<double> support_;
   std::map<std::string, federated::CentroidReport> reports_;
   uint64_t completed_ = 0;
+  uint64_t round_bytes_ = 0;  // accepted payload bytes of the open round
   std::vector<RoundRecord> history_;
   std::optional<federated::GaussianMechanism> mech_;
   std::optional<federated::ZcdpAccountant> acct_;

@@ -3,6 +3,7 @@
 // leaves a node" (a LinkMeter tap sees every byte the edges send).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -236,6 +237,54 @@ TEST_F(FederateCloudTest, SegmentBackedByOneNodeIsNotUpdated) {
   EXPECT_DOUBLE_EQ(after.centroids[2], before.centroids[2]);  // not moved towards (10, 10)
   EXPECT_DOUBLE_EQ(after.centroids[3], before.centroids[3]);
   EXPECT_EQ(svc_->History().back().suppressed_segments, 1);
+}
+
+TEST_F(FederateCloudTest, RoundHistoryReportsBytesDropoutsShiftAndNoBudgetWithoutDp) {
+  AggregatorOptions o = Options();
+  o.round_timeout = Ms(1500);  // node c never posts: the round closes at the deadline
+  o.min_support = 1;
+  Start(o);
+  ASSERT_TRUE(WaitFor([&] { return svc_->Round().open(); }));
+  const fed::GlobalModel before = *svc_->Model();
+  const uint64_t r = svc_->Round().round_id, v = before.version;
+  const std::string ua = Update(r, "a", v, {1, 0}, {3, 4, 0, 0});
+  const std::string ub = Update(r, "b", v, {1, 0}, {3, 4, 0, 0});
+  ASSERT_EQ(Post(r, ua, kTokA).status, 202);
+  ASSERT_EQ(Post(r, "garbage", kTokB).status, 400);  // rejected bytes are not counted
+  ASSERT_EQ(Post(r, ub, kTokB).status, 202);
+  ASSERT_TRUE(WaitFor([&] { return svc_->Model()->version > v; }, Ms(10000)));
+  auto resp = client_->Get("/api/v1/rounds");
+  ASSERT_TRUE(resp.ok());
+  ASSERT_EQ(resp->status, 200);
+  auto j = nlohmann::json::parse(resp->body);
+  EXPECT_TRUE(j["epsilon_budget"].is_null());
+  EXPECT_EQ(j["epsilon_spent"], 0.0);
+  ASSERT_FALSE(j["items"].empty());
+  const auto& row = j["items"].back();
+  EXPECT_EQ(row["outcome"], "completed");
+  EXPECT_EQ(row["bytes_received"].get<uint64_t>(), ua.size() + ub.size());
+  EXPECT_EQ(row["dropouts"], 1);
+  EXPECT_EQ(row["missing"], nlohmann::json::array({"c"}));
+  // Segment 0 moved from its random start towards (3, 4); segment 1 (no points) stayed.
+  const fed::GlobalModel after = *svc_->Model();
+  EXPECT_DOUBLE_EQ(after.centroids[2], before.centroids[2]);
+  const double dx = after.centroids[0] - before.centroids[0], dy = after.centroids[1] - before.centroids[1];
+  EXPECT_GT(std::hypot(dx, dy), 0.0);
+  EXPECT_NEAR(row["centroid_shift"].get<double>(), std::hypot(dx, dy), 1e-9);
+}
+
+TEST_F(FederateCloudTest, RoundsReportTheDpBudgetNextToTheSpend) {
+  AggregatorOptions o = Options();
+  o.dp = true;
+  o.dp_epsilon = 2.0;
+  o.dp_budget = 3.5;
+  o.clip_norm = 10;
+  Start(o);
+  auto resp = client_->Get("/api/v1/rounds");
+  ASSERT_TRUE(resp.ok());
+  auto j = nlohmann::json::parse(resp->body);
+  EXPECT_DOUBLE_EQ(j["epsilon_budget"].get<double>(), 3.5);
+  EXPECT_DOUBLE_EQ(j["epsilon_spent"].get<double>(), 0.0);
 }
 
 TEST_F(FederateCloudTest, FogSupportHeaderCountsItsEdges) {
