@@ -17,6 +17,14 @@ function(strata_test name)
   if(T_LABELS)
     set(labels ${T_LABELS})
   endif()
+  # Library unit tests (src/, not vision) are labelled `unit-lib`: `ctest -L unit` still selects
+  # them (-L is a regex) and `ctest -L lib` is the sanitizer suite (`make sanitize`). One label,
+  # because gtest_discover_tests (CMake 3.25) splits a list-valued LABELS property.
+  file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
+  if(rel MATCHES "^src/" AND NOT rel MATCHES "^src/vision" AND labels STREQUAL "unit")
+    set(labels unit-lib)
+    set_property(GLOBAL APPEND PROPERTY STRATA_LIB_TESTS ${name})
+  endif()
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${labels}" TIMEOUT ${T_TIMEOUT})

@@ -21,6 +21,9 @@ PKGS=(
   openssl
 )
 PEERS=(python3-opencv python3-sklearn python3-flask python3-numpy)
+# The web console UI (web/console) builds with Node + npm; Debian's are used only when no `node`
+# is on PATH (a newer Node from elsewhere is fine).
+if ! command -v node >/dev/null 2>&1; then PKGS+=(nodejs npm); fi
 
 if [[ "${1:-}" == "--peers" ]]; then PKGS+=("${PEERS[@]}"); fi
 
@@ -31,8 +34,19 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
+# npm packages of the console UI, pinned by web/console/package-lock.json.
+console_npm_ci() {
+  local ui
+  ui="$(cd "$(dirname "$0")/.." && pwd)/web/console"
+  if [[ -f "$ui/package-lock.json" && ! -d "$ui/node_modules" ]] && command -v npm >/dev/null 2>&1; then
+    echo "install-deps: running npm ci in web/console (console UI dependencies)"
+    (cd "$ui" && npm ci --no-audit --no-fund) || echo "install-deps: npm ci failed; the console UI will not be built"
+  fi
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#PKGS[@]} packages present"
+  console_npm_ci
   exit 0
 fi
 
@@ -44,4 +58,5 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # mosquitto's Debian package starts a system broker on :1883; Strata's tests start their own
 # broker on a free loopback port and never depend on the system one.
+console_npm_ci
 echo "install-deps: done"

@@ -1,0 +1,2 @@
+// Ambient declarations for Vite: CSS imports are side-effect modules.
+declare module '*.css';
