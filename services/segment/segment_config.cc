@@ -16,7 +16,9 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   out->service.data_dir = args.data_dir;
   STRATA_ASSIGN_OR_RETURN(ConfigNode seg, root.Child("segment"));
   STRATA_RETURN_IF_ERROR(seg.CheckKeys({"node", "max_batch_lines", "snapshot_every_events",
-                                        "half_life_days", "k_init", "k_min", "k_max", "seed"}));
+                                        "half_life_days", "k_init", "k_min", "k_max", "seed",
+                                        "history_every_events", "history_every",
+                                        "history_capacity"}));
   Config& c = out->service;
   STRATA_RETURN_IF_ERROR(seg.Get("node", &c.node));
   int max_lines = static_cast<int>(c.max_batch_lines);
@@ -31,6 +33,14 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_RETURN_IF_ERROR(seg.Get("seed", &seed));
   c.segmenter.seed = static_cast<uint64_t>(seed);
   c.segmenter.clustering.seed = static_cast<uint64_t>(seed);
+  STRATA_RETURN_IF_ERROR(seg.Get("history_every_events", &c.history.every_events));
+  STRATA_RETURN_IF_ERROR(seg.Get("history_every", &c.history.every));
+  int capacity = static_cast<int>(c.history.capacity);
+  STRATA_RETURN_IF_ERROR(seg.GetInRange("history_capacity", &capacity, 1, 100000));
+  c.history.capacity = static_cast<size_t>(capacity);
+  if (c.history.every_events < 1)
+    return InvalidArgumentError("segment.history_every_events must be >= 1");
+  if (c.history.every.count() <= 0) return InvalidArgumentError("segment.history_every must be > 0");
   STRATA_ASSIGN_OR_RETURN(ConfigNode mq, root.Child("mqtt"));
   STRATA_RETURN_IF_ERROR(mq.CheckKeys({"uri"}));
   STRATA_RETURN_IF_ERROR(mq.Get("uri", &out->mqtt_uri));

@@ -18,7 +18,8 @@ struct Options {
 };
 
 // Reads `server:`, `segment:` (node, max_batch_lines, snapshot_every_events, half_life_days,
-// k_init, k_min, k_max, seed) and `mqtt:` (uri). Errors name file, key and line.
+// k_init, k_min, k_max, seed, history_every_events, history_every, history_capacity) and
+// `mqtt:` (uri). Errors name file, key and line.
 Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out);
 
 // Subscribes to strata/seg/<node>/events (QoS 1; NDJSON or one JSON per message) and publishes

@@ -14,8 +14,10 @@ Result<std::unique_ptr<SegmentService>> SegmentService::Create(const Config& con
   if (config.node.empty() || config.node.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
     return InvalidArgumentError("segment.node must match [a-z0-9_-]+, got '" + config.node + "'");
   if (config.max_batch_lines == 0) return InvalidArgumentError("segment.max_batch_lines must be > 0");
+  STRATA_RETURN_IF_ERROR(ValidateHistoryConfig(config.history));
   std::unique_ptr<SegmentService> s(new SegmentService());
   s->config_ = config;
+  s->history_ = SegmentHistory(config.history);
   std::string db = (std::filesystem::path(config.data_dir) / "segment_profiles.db").string();
   STRATA_ASSIGN_OR_RETURN(segment::Segmenter seg, segment::Segmenter::Create(config.segmenter));
   s->segmenter_ = std::make_unique<segment::Segmenter>(std::move(seg));
@@ -69,6 +71,7 @@ Result<json> SegmentService::Ingest(const codec::EventBatch& batch) {
     rejected[r.index] = true;
     errors.push_back({{"line", batch.event_lines[r.index]}, {"reason", r.status.message()}});
   }
+  for (size_t i : ack.duplicate_indices) rejected[i] = true;  // stored before: not applied again
   for (size_t i = 0; i < batch.events.size(); ++i) {
     if (rejected[i]) continue;
     auto a = segmenter_->AssignApplied(batch.events[i]);  // the store already applied it
@@ -76,9 +79,11 @@ Result<json> SegmentService::Ingest(const codec::EventBatch& batch) {
   }
   if (store_->log_events() >= config_.snapshot_every_events) STRATA_RETURN_IF_ERROR(store_->Snapshot());
   PublishChangesLocked();
+  SampleHistoryLocked(ack.accepted - ack.duplicates);
   std::sort(errors.begin(), errors.end(),
             [](const json& x, const json& y) { return x["line"] < y["line"]; });
-  return json{{"accepted", ack.accepted}, {"rejected", errors.size()}, {"errors", errors}};
+  return json{{"accepted", ack.accepted}, {"duplicates", ack.duplicates},
+              {"rejected", errors.size()}, {"errors", errors}};
 }
 
 Result<http::Response> SegmentService::PostEvents(const http::Request& r) {
@@ -90,7 +95,8 @@ Result<http::Response> SegmentService::PostEvents(const http::Request& r) {
     return InvalidArgumentError("empty batch: send one JSON event per line");
   STRATA_ASSIGN_OR_RETURN(json answer, Ingest(batch));
   // 200 when everything was accepted; 207-like partial success is still 200 with errors listed,
-  // and 422 when no line was valid (nothing was stored).
+  // and 422 when no line was valid (nothing was stored). A line whose id was already stored counts
+  // as accepted (and in "duplicates"): a resend of a committed batch is answered 200.
   int status = answer["accepted"].get<int64_t>() == 0 ? 422 : 200;
   return http::Response::Json(answer, status);
 }
@@ -205,6 +211,7 @@ Result<http::Response> SegmentService::PutModel(const http::Request& r) {
   Status installed = segmenter_->InstallModel(*model);
   if (!installed.ok()) return InvalidArgumentError("model: " + installed.message());
   PublishChangesLocked();
+  SampleHistoryLocked(0, /*force=*/true);
   return http::Response::Json({{"installed", true}, {"model_version", model->version},
                                {"k", model->k()}});
 }
@@ -220,6 +227,10 @@ void SegmentService::RegisterRoutes(http::HttpServer& server) {
                [this](const http::Request& r) { return GetSegmentCustomers(r); });
   server.Route("GET", "/api/v1/model", [this](const http::Request& r) { return GetModel(r); });
   server.Route("PUT", "/api/v1/model", [this](const http::Request& r) { return PutModel(r); });
+  server.Route("GET", "/api/v1/segments/history",
+               [this](const http::Request& r) { return GetHistory(r); });
+  server.Route("GET", "/api/v1/segments/projection",
+               [this](const http::Request& r) { return GetProjection(r); });
 }
 
 }  // namespace strata::segment_service

@@ -6,7 +6,8 @@
 // federated global one) into the segmenter, which keeps training from it.
 // Routes (docs/services/segment.md): POST /api/v1/events (NDJSON), GET /api/v1/customers/{id},
 // GET /api/v1/customers/{id}/segment, GET /api/v1/segments, GET /api/v1/segments/{id}/customers,
-// GET /api/v1/model, PUT /api/v1/model.
+// GET /api/v1/model, PUT /api/v1/model, GET /api/v1/segments/history,
+// GET /api/v1/segments/projection (the last two in segment_views.cc).
 // Thread-safety: every public method may be called from any thread (one mutex guards the state;
 // lookups take microseconds).
 #pragma once
@@ -20,6 +21,7 @@
 #include "strata/segment/assign.h"
 #include "strata/segment/profile_store.h"
 #include "strata/segment/segmenter.h"
+#include "segment_views.h"
 #include "strata/transport/http.h"
 
 namespace strata::segment_service {
@@ -30,6 +32,7 @@ struct Config {
   size_t max_batch_lines = 100000;       // NDJSON lines per POST
   int64_t snapshot_every_events = 200000;  // snapshot profiles and truncate the log
   segment::Segmenter::Config segmenter;
+  HistoryConfig history;                 // GET /api/v1/segments/history sampling
 };
 
 // A segment change (birth, merge, death, relabel) to publish on strata/seg/<node>/changes.
@@ -43,7 +46,9 @@ class SegmentService {
   void RegisterRoutes(http::HttpServer& server);
   void SetChangeSink(ChangeSink sink);
 
-  // Ingests a decoded batch durably; the JSON answer lists accepted count and per-line errors.
+  // Ingests a decoded batch durably; the JSON answer lists the accepted count (duplicates
+  // included), how many of them were duplicate event ids (stored once, not applied again) and
+  // per-line errors.
   Result<nlohmann::json> Ingest(const codec::EventBatch& batch);
   int64_t customers() const;
 
@@ -55,6 +60,10 @@ class SegmentService {
   Result<http::Response> GetSegmentCustomers(const http::Request& r);
   Result<http::Response> GetModel(const http::Request& r);
   Result<http::Response> PutModel(const http::Request& r);
+  Result<http::Response> GetHistory(const http::Request& r);     // segment_views.cc
+  Result<http::Response> GetProjection(const http::Request& r);  // segment_views.cc
+  // Feeds the history after a batch (`accepted` events) or, with `force`, samples now.
+  void SampleHistoryLocked(int64_t accepted, bool force = false);
   nlohmann::json SegmentJsonLocked(const segment::Assigner& a, int index) const;
   void PublishChangesLocked();
   // Event time "now" for features: the newest event seen (live or recovered from disk).
@@ -66,6 +75,7 @@ class SegmentService {
   std::unique_ptr<segment::Segmenter> segmenter_;  // fixed address: the store updates its table
   ChangeSink sink_;
   WallTime recovered_newest_{};
+  SegmentHistory history_;
 };
 
 }  // namespace strata::segment_service

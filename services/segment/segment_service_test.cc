@@ -138,6 +138,52 @@ TEST_F(SegmentServiceTest, SegmentsCustomersAndModelRoundTrip) {
   EXPECT_EQ(client_->Put("/api/v1/model", truncated, "application/octet-stream")->status, 400);
 }
 
+// Every line of the generated body gets "id": "ev-<line>".
+std::string WithIds(const std::string& ndjson) {
+  std::string out;
+  size_t pos = 0;
+  for (int n = 0; pos < ndjson.size(); ++n) {
+    size_t end = ndjson.find('\n', pos);
+    json e = json::parse(ndjson.substr(pos, end - pos));
+    e["id"] = "ev-" + std::to_string(n);
+    out += e.dump() + "\n";
+    pos = end + 1;
+  }
+  return out;
+}
+
+TEST_F(SegmentServiceTest, ResentEventIdsAreAcknowledgedOnceAndNotAppliedAgain) {
+  const std::string body = WithIds(NdjsonFromGenerator(300, 5000, 9));
+  auto first = Post(body);
+  ASSERT_EQ(first->status, 200) << first->body;
+  EXPECT_EQ((*first->Json())["accepted"], 5000);
+  EXPECT_EQ((*first->Json())["duplicates"], 0);
+  std::string customer = segment::Generator::Create({.customers = 300, .k = 4, .seed = 9})->CustomerId(1);
+  auto before = client_->Get("/api/v1/customers/" + customer);
+  ASSERT_EQ(before->status, 200) << before->body;
+  auto again = Post(body);  // the client never saw the first answer
+  ASSERT_EQ(again->status, 200) << again->body;
+  EXPECT_EQ((*again->Json())["accepted"], 5000);
+  EXPECT_EQ((*again->Json())["duplicates"], 5000);
+  auto after = client_->Get("/api/v1/customers/" + customer);
+  ASSERT_EQ(after->status, 200) << after->body;
+  EXPECT_EQ((*after->Json())["profile"], (*before->Json())["profile"]);
+  Stop();
+  Start();
+  auto tail = Post(body.substr(body.size() / 2 + body.substr(body.size() / 2).find('\n') + 1));
+  ASSERT_EQ(tail->status, 200) << tail->body;
+  EXPECT_EQ((*tail->Json())["duplicates"], (*tail->Json())["accepted"]);
+  EXPECT_GT((*tail->Json())["accepted"].get<int>(), 1000);
+
+  auto bad = Post(R"({"customer_id":"x","ts":1,"type":"view","quantity":0,"id":""})" "\n"
+                  R"({"customer_id":"x","ts":1,"type":"view","quantity":0,"id":7})" "\n");
+  ASSERT_EQ(bad->status, 422) << bad->body;
+  json bj = *bad->Json();
+  EXPECT_EQ(bj["errors"][0]["reason"].get<std::string>().rfind("id: empty", 0), 0u) << bj.dump();
+  EXPECT_EQ(bj["errors"][1]["reason"], "id: expected a string");
+  EXPECT_EQ(client_->Get("/api/v1/customers/x")->status, 404);
+}
+
 TEST_F(SegmentServiceTest, AcknowledgedEventsSurviveARestart) {
   ASSERT_EQ(Post(NdjsonFromGenerator(300, 5000, 9))->status, 200);
   int64_t before = service_->customers();

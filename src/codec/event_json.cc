@@ -1,3 +1,5 @@
+// JSON codec for customer events: EventFromJson / DecodeEventJson / DecodeEventsNdjson /
+// EventToJson (schema and usage in include/strata/codec/event_json.h).
 #include "strata/codec/event_json.h"
 
 #include <cmath>
@@ -70,6 +72,12 @@ Result<segment::Event> EventFromJson(const nlohmann::json& j) {
   STRATA_RETURN_IF_ERROR(Text(j, "category", &e.category, false));
   STRATA_RETURN_IF_ERROR(Text(j, "channel", &e.channel, false));
   STRATA_RETURN_IF_ERROR(Text(j, "node", &e.node, false));
+  if (auto id = j.find("id"); id != j.end() && !id->is_null()) {
+    if (!id->is_string()) return InvalidArgumentError("id: expected a string");
+    e.id = id->get<std::string>();
+    if (e.id.empty()) return InvalidArgumentError("id: empty (expected 1..128 printable characters)");
+    STRATA_RETURN_IF_ERROR(segment::ValidateEventId(e.id));
+  }
   STRATA_RETURN_IF_ERROR(segment::ValidateEvent(e));
   return e;
 }
@@ -128,6 +136,7 @@ nlohmann::json EventToJson(const segment::Event& e) {
   if (!e.category.empty()) j["category"] = e.category;
   if (!e.channel.empty()) j["channel"] = e.channel;
   if (!e.node.empty()) j["node"] = e.node;
+  if (!e.id.empty()) j["id"] = e.id;
   return j;
 }
 

@@ -105,5 +105,47 @@ TEST(EventJsonTest, OverlongLineAndFieldsAreRejected) {
   EXPECT_EQ(DecodeEventJson(long_field).status().message().rfind("product: longer", 0), 0u);
 }
 
+TEST(EventJsonTest, EventIdIsKeptAndRoundTrips) {
+  auto e = DecodeEventJson(R"({"customer_id":"c","ts":1,"type":"view","quantity":0,"id":"ev-1 A~"})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->id, "ev-1 A~");
+  EXPECT_EQ(EventToJson(*e).value("id", ""), "ev-1 A~");
+  auto back = EventFromJson(EventToJson(*e));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->id, "ev-1 A~");
+  auto none = DecodeEventJson(R"({"customer_id":"c","ts":1,"type":"view","quantity":0,"id":null})");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->id, "");
+  EXPECT_FALSE(EventToJson(*none).contains("id"));
+  const std::string max_id(128, 'x');
+  auto longest = DecodeEventJson(R"({"customer_id":"c","ts":1,"type":"view","quantity":0,"id":")" +
+                                 max_id + "\"}");
+  ASSERT_TRUE(longest.ok()) << longest.status();
+  EXPECT_EQ(longest->id, max_id);
+}
+
+TEST(EventJsonTest, BadEventIdsAreRejectedWithTheFieldName) {
+  const std::string base = R"({"customer_id":"c","ts":1,"type":"view","quantity":0,"id":)";
+  struct Case {
+    std::string id_json;
+    const char* reason_prefix;
+  } cases[] = {
+      {"7", "id: expected a string"},
+      {"[\"a\"]", "id: expected a string"},
+      {"\"\"", "id: empty"},
+      {"\"" + std::string(129, 'x') + "\"", "id: too long (129 bytes; max 128)"},
+      {"\"a\\u0001b\"", "id: not a printable ASCII character (byte 1)"},
+      {"\"tab\\there\"", "id: not a printable ASCII character (byte 9)"},
+      {"\"caf\u00e9\"", "id: not a printable ASCII character"},
+  };
+  for (const auto& c : cases) {
+    auto e = DecodeEventJson(base + c.id_json + "}");
+    ASSERT_FALSE(e.ok()) << c.id_json;
+    EXPECT_EQ(e.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(e.status().message().rfind(c.reason_prefix, 0), 0u)
+        << c.id_json << " -> " << e.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace strata::codec

@@ -28,6 +28,19 @@ Result<EventType> ParseEventType(std::string_view text) {
                               "' (expected purchase|return|view|cart)");
 }
 
+Status ValidateEventId(std::string_view id) {
+  if (id.size() > kMaxEventIdLength) {
+    return InvalidArgumentError("id: too long (" + std::to_string(id.size()) + " bytes; max " +
+                                std::to_string(kMaxEventIdLength) + ")");
+  }
+  for (unsigned char c : id) {
+    if (c < 0x20 || c > 0x7e)
+      return InvalidArgumentError("id: not a printable ASCII character (byte " +
+                                  std::to_string(static_cast<int>(c)) + ")");
+  }
+  return Status::Ok();
+}
+
 Status ValidateEvent(const Event& e) {
   if (e.customer_id.empty()) return InvalidArgumentError("customer_id: missing");
   if (e.customer_id.size() > kMaxCustomerIdLength) {
@@ -53,6 +66,7 @@ Status ValidateEvent(const Event& e) {
                                 std::string(EventTypeName(e.type)) + "; expected " +
                                 std::to_string(min_q) + ".." + std::to_string(kMaxQuantity) + ")");
   }
+  STRATA_RETURN_IF_ERROR(ValidateEventId(e.id));
   switch (e.type) {
     case EventType::kPurchase:
     case EventType::kReturn:

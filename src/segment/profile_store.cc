@@ -14,6 +14,34 @@ CREATE TABLE IF NOT EXISTS seg_events(
 CREATE TABLE IF NOT EXISTS seg_profiles(customer_id TEXT PRIMARY KEY, state BLOB NOT NULL)
   WITHOUT ROWID;
 )sql";
+// Added for idempotent ingest (databases created before it get the columns once at open):
+// event_id: the client's event id (NULL = none; UNIQUE lets any number of NULLs through);
+// snapshotted: 1 = already folded into seg_profiles, kept only so its id still dedupes.
+constexpr const char* kAddEventId = "ALTER TABLE seg_events ADD COLUMN event_id TEXT";
+constexpr const char* kAddSnapshotted =
+    "ALTER TABLE seg_events ADD COLUMN snapshotted INTEGER NOT NULL DEFAULT 0";
+constexpr const char* kIdIndex =
+    "CREATE UNIQUE INDEX IF NOT EXISTS seg_events_event_id ON seg_events(event_id)";
+
+Result<bool> HasColumn(store::Database& db, const std::string& column) {
+  STRATA_ASSIGN_OR_RETURN(auto info, db.Prepare("PRAGMA table_info(seg_events)"));
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool row, info.Step());
+    if (!row) return false;
+    if (info.ColumnText(1) == column) return true;
+  }
+}
+
+Status Migrate(store::Database& db) {
+  STRATA_ASSIGN_OR_RETURN(bool has_id, HasColumn(db, "event_id"));
+  STRATA_ASSIGN_OR_RETURN(bool has_snap, HasColumn(db, "snapshotted"));
+  if (has_id && has_snap) return db.Exec(kIdIndex);
+  return db.Transaction([&]() -> Status {
+    if (!has_id) STRATA_RETURN_IF_ERROR(db.Exec(kAddEventId));
+    if (!has_snap) STRATA_RETURN_IF_ERROR(db.Exec(kAddSnapshotted));
+    return db.Exec(kIdIndex);
+  });
+}
 
 int64_t ToNs(WallTime t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -39,8 +67,11 @@ Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(const Config& config,
   store::DatabaseOptions opts;
   opts.full_sync = config.full_sync;
   STRATA_ASSIGN_OR_RETURN(auto db, store::Database::Open(config.path, opts));
+  if (config.keep_event_ids < 0) return InvalidArgumentError("keep_event_ids: negative");
   STRATA_RETURN_IF_ERROR(db->Exec(kSchema));
+  STRATA_RETURN_IF_ERROR(Migrate(*db).WithContext("adding seg_events.event_id"));
   std::unique_ptr<ProfileStore> s(new ProfileStore(std::move(db), std::move(table).value()));
+  s->keep_event_ids_ = config.keep_event_ids;
   if (external != nullptr) s->table_ = external;
   STRATA_RETURN_IF_ERROR(s->Load());
   return s;
@@ -59,7 +90,8 @@ Status ProfileStore::Load() {
   }
   STRATA_ASSIGN_OR_RETURN(
       auto log, db_->Prepare("SELECT customer_id, ts_ns, type, amount, quantity, product, "
-                             "category, channel, node FROM seg_events ORDER BY seq"));
+                             "category, channel, node, event_id FROM seg_events WHERE snapshotted = 0 "
+                             "ORDER BY seq"));
   while (true) {
     STRATA_ASSIGN_OR_RETURN(bool row, log.Step());
     if (!row) break;
@@ -73,6 +105,7 @@ Status ProfileStore::Load() {
     e.category = log.ColumnText(6);
     e.channel = log.ColumnText(7);
     e.node = log.ColumnText(8);
+    e.id = log.ColumnText(9);  // NULL reads as ""
     Status valid = ValidateEvent(e);
     if (!valid.ok()) {
       return DataLossError("event log entry " + std::to_string(replayed_ + 1) +
@@ -98,12 +131,17 @@ Result<ProfileStore::AppendResult> ProfileStore::Append(std::span<const Event> e
     }
   }
   if (valid.empty()) return result;
+  // A repeated event id (already in the log, or earlier in this batch) inserts nothing: it is
+  // acknowledged as a duplicate and not applied again.
   STRATA_ASSIGN_OR_RETURN(auto insert,
                           db_->Prepare("INSERT INTO seg_events(customer_id, ts_ns, type, amount, "
-                                       "quantity, product, category, channel, node) "
-                                       "VALUES(?,?,?,?,?,?,?,?,?)"));
+                                       "quantity, product, category, channel, node, event_id) "
+                                       "VALUES(?,?,?,?,?,?,?,?,?,?) "
+                                       "ON CONFLICT(event_id) DO NOTHING"));
+  std::vector<bool> duplicate(valid.size(), false);
   STRATA_RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
-    for (const Event* e : valid) {
+    for (size_t i = 0; i < valid.size(); ++i) {
+      const Event* e = valid[i];
       insert.Bind(1, std::string_view(e->customer_id))
           .Bind(2, ToNs(e->timestamp))
           .Bind(3, static_cast<int64_t>(e->type))
@@ -113,14 +151,27 @@ Result<ProfileStore::AppendResult> ProfileStore::Append(std::span<const Event> e
           .Bind(7, std::string_view(e->category))
           .Bind(8, std::string_view(e->channel))
           .Bind(9, std::string_view(e->node));
+      if (e->id.empty()) {
+        insert.BindNull(10);
+      } else {
+        insert.Bind(10, std::string_view(e->id));
+      }
       STRATA_RETURN_IF_ERROR(insert.Run());
+      duplicate[i] = !e->id.empty() && db_->Changes() == 0;
     }
     return Status::Ok();
   }));
   // Committed (durable): now apply and acknowledge.
-  for (const Event* e : valid) table_->UpdateUnchecked(*e);
+  for (size_t i = 0; i < valid.size(); ++i) {
+    if (duplicate[i]) {
+      result.duplicate_indices.push_back(static_cast<size_t>(valid[i] - events.data()));
+      continue;
+    }
+    table_->UpdateUnchecked(*valid[i]);
+  }
   result.accepted = static_cast<int64_t>(valid.size());
-  log_events_ += result.accepted;
+  result.duplicates = static_cast<int64_t>(result.duplicate_indices.size());
+  log_events_ += result.accepted - result.duplicates;
   return result;
 }
 
@@ -135,7 +186,15 @@ Status ProfileStore::Snapshot() {
       upsert.Bind(1, table_->customer_id(idx)).BindBlob(2, blob.data(), blob.size());
       STRATA_RETURN_IF_ERROR(upsert.Run());
     }
-    return db_->Exec("DELETE FROM seg_events");
+    // Events without an id are folded into the profiles and go; events with one stay (marked, so
+    // they are not replayed) for the newest keep_event_ids ids, which keep deduping resends.
+    STRATA_RETURN_IF_ERROR(db_->Exec("DELETE FROM seg_events WHERE event_id IS NULL"));
+    STRATA_RETURN_IF_ERROR(db_->Exec("UPDATE seg_events SET snapshotted = 1 WHERE snapshotted = 0"));
+    STRATA_ASSIGN_OR_RETURN(auto prune,
+                            db_->Prepare("DELETE FROM seg_events WHERE seq <= (SELECT seq FROM "
+                                         "seg_events ORDER BY seq DESC LIMIT 1 OFFSET ?)"));
+    prune.Bind(1, keep_event_ids_);
+    return prune.Run();
   });
   if (!s.ok()) {
     // Nothing was written: the profiles stay dirty for the next attempt.

@@ -5,7 +5,8 @@
 //    "type": "purchase|return|view|cart", "amount": 19.99, "quantity": 1,
 //    "product": "sku-1", "category": "mugs", "channel": "online", "node": "shop-7",
 //    "id": "optional client event id"}
-// customer_id, ts and type are required; amount defaults to 0, quantity to 1. Unknown keys are
+// customer_id, ts and type are required; amount defaults to 0, quantity to 1. `id` (optional) is
+// 1..128 printable ASCII characters; the profile store keeps one event per id. Unknown keys are
 // rejected (a typo must not silently drop data). Every line is parsed and validated on its own:
 // valid lines are returned, invalid lines are reported with their 1-based line number and reason.
 // Thread-safety: pure functions.

@@ -35,14 +35,21 @@ struct Event {
   std::string category;
   std::string channel;  // free text; "online"/"web"/"app" and "store"/"pos" are recognised
   std::string node;     // store or edge node that saw the event
+  std::string id;       // optional client event id ("" = none): a repeated id is stored once
 };
 
 inline constexpr size_t kMaxCustomerIdLength = 128;
 inline constexpr int32_t kMaxQuantity = 1'000'000;
+inline constexpr size_t kMaxEventIdLength = 128;
+
+// OK for "" (no id) or 1..kMaxEventIdLength printable ASCII characters (0x20..0x7e);
+// InvalidArgument starting with "id: " otherwise.
+Status ValidateEventId(std::string_view id);
 
 // OK, or InvalidArgument whose message starts with the offending field name, e.g.
 // "customer_id: missing", "amount: not finite (nan)", "amount: negative (-3.5)",
-// "quantity: out of range (0 for purchase; expected 1..1000000)", "timestamp: missing".
+// "quantity: out of range (0 for purchase; expected 1..1000000)", "timestamp: missing",
+// "id: too long (...)".
 Status ValidateEvent(const Event& event);
 
 }  // namespace strata::segment

@@ -6,6 +6,10 @@
 // commit), then applies them to the in-memory table; only then are they acknowledged. Open()
 // loads the latest snapshot and replays the log tail, so a process killed at any point recovers
 // every acknowledged event (profile state is bit-identical to the uncrashed run).
+// Idempotent by event id: an event whose non-empty Event::id is already in the log (UNIQUE
+// index on seg_events.event_id; it survives snapshots for the newest keep_event_ids ids) or
+// earlier in the same batch is acknowledged as a duplicate and not applied again. Events
+// without an id are always appended.
 // Thread-safety: not thread-safe; one writer thread owns a ProfileStore.
 //
 //   STRATA_ASSIGN_OR_RETURN(auto store, ProfileStore::Open({.path = "var/profiles.db"}));
@@ -32,13 +36,17 @@ class ProfileStore {
     std::string path = "var/segment_profiles.db";
     ProfileTable::Config profiles;
     bool full_sync = true;  // false: synchronous=NORMAL (faster; not kill -9 durable)
+    // Event ids remembered across snapshots (the dedupe window); older ones are pruned.
+    int64_t keep_event_ids = 1'000'000;
   };
   struct Rejected {
     size_t index;  // position in the appended batch (0-based)
     Status status;
   };
   struct AppendResult {
-    int64_t accepted = 0;
+    int64_t accepted = 0;    // acknowledged events, duplicates included
+    int64_t duplicates = 0;  // of `accepted`: ids already stored, not applied again
+    std::vector<size_t> duplicate_indices;  // their positions in the batch (ascending)
     std::vector<Rejected> rejected;
   };
 
@@ -60,7 +68,7 @@ class ProfileStore {
   Status Snapshot();
 
   const ProfileTable& table() const { return *table_; }
-  int64_t log_events() const { return log_events_; }      // events in the log (not snapshotted)
+  int64_t log_events() const { return log_events_; }      // events to replay (not snapshotted)
   int64_t replayed_on_open() const { return replayed_; }  // log events replayed by Open
 
  private:
@@ -73,6 +81,7 @@ class ProfileStore {
   ProfileTable* table_;  // &own_table_ or the external table
   int64_t log_events_ = 0;
   int64_t replayed_ = 0;
+  int64_t keep_event_ids_ = 1'000'000;
 };
 
 }  // namespace strata::segment
