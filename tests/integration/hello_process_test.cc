@@ -80,7 +80,8 @@ TEST(HelloProcessTest, BadConfigExitsWithOneReadableLine) {
   EXPECT_EQ(r->err, "strata-hello: error: " + dir.File("bad.yaml") +
                         ":2: unknown key 'server.prot' (known keys: host, port, max_body_bytes, "
                         "read_timeout, write_timeout, keep_alive_timeout, workers, max_queue, "
-                        "auth, tls)\n");
+                        "max_connections, header_timeout, body_timeout, max_header_bytes, "
+                        "max_header_count, auth, tls)\n");
   auto missing = testing::Run({kHello, "--config", dir.File("nope.yaml")});
   EXPECT_EQ(missing->exit_code, 2);
   EXPECT_EQ(std::count(missing->err.begin(), missing->err.end(), '\n'), 1) << missing->err;
