@@ -32,6 +32,30 @@ Status CheckPerson(const std::string& name) {
   return Status::Ok();
 }
 
+// X-Strata-Message-Id on enrolment: 1..128 printable ASCII characters.
+Status CheckMessageId(const std::string& id) {
+  bool ok = !id.empty() && id.size() <= 128 &&
+            std::all_of(id.begin(), id.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+  if (!ok)
+    return InvalidArgumentError("header X-Strata-Message-Id must be 1..128 printable characters");
+  return Status::Ok();
+}
+
+void CountEnrolDuplicate() {
+  metrics::GetCounter("strata_identify_enrol_duplicates_total",
+                      "Enrolments whose X-Strata-Message-Id was already stored (no new template)")
+      .Inc();
+}
+
+// The stored first answer of a repeated enrolment, marked as a duplicate (200).
+Result<http::Response> DuplicateAnswer(const std::string& stored) {
+  json answer = json::parse(stored, nullptr, false);
+  if (answer.is_discarded() || !answer.is_object())
+    return DataLossError("gallery: the stored answer of this message id is not JSON");
+  answer["duplicate"] = true;
+  return http::Response::Json(answer, 200);
+}
+
 std::string InDataDir(const std::string& value, const std::string& data_dir,
                       const std::string& file) {
   return !value.empty() ? value : data_dir + "/" + file;
@@ -173,6 +197,20 @@ Result<http::Response> IdentifyService::PostGallery(const http::Request& r) {
   if (auto bad = http::CheckContentType(r, "image/jpeg")) return *bad;
   const std::string person = r.PathParam("person");
   STRATA_RETURN_IF_ERROR(CheckPerson(person));
+  const bool has_mid = r.headers.count("x-strata-message-id") > 0;
+  const std::string mid = r.Header("X-Strata-Message-Id");
+  if (has_mid || !mid.empty()) {
+    STRATA_RETURN_IF_ERROR(CheckMessageId(mid));
+    std::optional<std::string> prior;
+    {
+      std::lock_guard lock(gallery_mu_);
+      STRATA_ASSIGN_OR_RETURN(prior, gallery_->MessageAnswer(mid));
+    }
+    if (prior) {  // a resend whose first answer was lost: answer it again, store nothing
+      CountEnrolDuplicate();
+      return DuplicateAnswer(*prior);
+    }
+  }
   double decode_ms = 0;
   STRATA_ASSIGN_OR_RETURN(cv::Mat bgr, DecodeBody(r, &decode_ms));
   STRATA_ASSIGN_OR_RETURN(Encoded enc, Encode(bgr));
@@ -181,16 +219,30 @@ Result<http::Response> IdentifyService::PostGallery(const http::Request& r) {
         "no face found in the photo" +
         std::string(encoder_name_ == "lbph" ? " (identify.enrol_whole_image is off)"
                                             : " (mobilefacenet needs a face with landmarks)"));
+  auto answer = [&](int n) {
+    return json({{"person", person}, {"templates", n}, {"face_found", enc.face_found}});
+  };
   int templates = 0;
   {
     std::lock_guard lock(gallery_mu_);
-    STRATA_RETURN_IF_ERROR(gallery_->Enrol(person, enc.tmpl, "http"));
-    for (const vision::PersonInfo& p : gallery_->List())
-      if (p.name == person) templates = p.templates;
+    if (!mid.empty()) {  // template + message id in one transaction
+      STRATA_ASSIGN_OR_RETURN(
+          vision::EnrolOnceResult once,
+          gallery_->EnrolOnce(mid, person, enc.tmpl, "http",
+                              [&](int n) { return answer(n).dump(); }));
+      if (once.duplicate) {  // a concurrent twin committed first
+        CountEnrolDuplicate();
+        return DuplicateAnswer(once.answer);
+      }
+      templates = once.templates;
+    } else {
+      STRATA_RETURN_IF_ERROR(gallery_->Enrol(person, enc.tmpl, "http"));
+      for (const vision::PersonInfo& p : gallery_->List())
+        if (p.name == person) templates = p.templates;
+    }
   }
   spdlog::info("identify: enrolled one template ({} in total for this person)", templates);
-  return http::Response::Json(
-      {{"person", person}, {"templates", templates}, {"face_found", enc.face_found}}, 201);
+  return http::Response::Json(answer(templates), 201);
 }
 
 Result<http::Response> IdentifyService::ListGallery(const http::Request& r) {

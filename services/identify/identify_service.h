@@ -2,7 +2,9 @@
 // (docs/services/identify.md, contract in docs/surveillance.md).
 //
 // POST /api/v1/gallery/{person} enrols one JPEG photo (largest face → template → encrypted SQLite
-// gallery); GET /api/v1/gallery lists people; DELETE /api/v1/gallery/{person} crypto-shreds one.
+// gallery; with X-Strata-Message-Id the id is committed with the template and a repeat answers
+// the first answer with "duplicate": true); GET /api/v1/gallery lists people;
+// DELETE /api/v1/gallery/{person} crypto-shreds one.
 // POST /api/v1/faces takes a crop from strata-detect (metadata in X-Strata-* headers), finds the
 // face, encodes it and identifies it against the gallery (known | unknown; a person crop is
 // no_face), answers JSON, then queues the crop with its identity for strata-notify (Forwarder)

@@ -1,3 +1,5 @@
+// Gallery implementation: schema (with the gallery_message migration), sealing, enrolment
+// (plain and idempotent by message id), crypto-shredding delete and matching. See gallery.h.
 #include "strata/vision/gallery.h"
 
 #include <sodium.h>
@@ -103,7 +105,13 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(const Config& config) {
                "  person TEXT NOT NULL REFERENCES gallery_person(name) ON DELETE CASCADE,"
                "  backend TEXT NOT NULL, dim INTEGER NOT NULL, data BLOB NOT NULL,"
                "  source TEXT, created_at TEXT NOT NULL);"
-               "CREATE INDEX IF NOT EXISTS gallery_template_person ON gallery_template(person);"));
+               "CREATE INDEX IF NOT EXISTS gallery_template_person ON gallery_template(person);"
+               // Schema 2 (added to older files at open): message ids of idempotent enrolments.
+               "CREATE TABLE IF NOT EXISTS gallery_message("
+               "  id TEXT PRIMARY KEY, person TEXT NOT NULL, answer TEXT NOT NULL,"
+               "  created_at TEXT NOT NULL);"
+               "CREATE INDEX IF NOT EXISTS gallery_message_person ON gallery_message(person);"
+               "INSERT OR REPLACE INTO gallery_meta(key, value) VALUES('schema', '2');"));
   const std::string mode = config.master_key.empty() ? "plaintext" : "xchacha20poly1305";
   STRATA_ASSIGN_OR_RETURN(
       auto ins,
@@ -176,6 +184,45 @@ Status Gallery::Load() {
 
 Status Gallery::Enrol(const std::string& name, const std::vector<float>& tmpl,
                       const std::string& source) {
+  return AddTemplate(name, tmpl, source, nullptr);
+}
+
+Result<std::optional<std::string>> Gallery::MessageAnswer(const std::string& message_id) const {
+  STRATA_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT answer FROM gallery_message WHERE id = ?"));
+  st.Bind(1, message_id);
+  STRATA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.ColumnText(0));
+}
+
+Result<EnrolOnceResult> Gallery::EnrolOnce(
+    const std::string& message_id, const std::string& name, const std::vector<float>& tmpl,
+    const std::string& source, const std::function<std::string(int templates)>& answer) {
+  if (message_id.empty() || message_id.size() > 128)
+    return InvalidArgumentError("gallery: message id must be 1..128 characters");
+  EnrolOnceResult out;
+  STRATA_ASSIGN_OR_RETURN(std::optional<std::string> prior, MessageAnswer(message_id));
+  if (prior) {
+    out.duplicate = true;
+    out.answer = std::move(*prior);
+    return out;
+  }
+  STRATA_RETURN_IF_ERROR(AddTemplate(name, tmpl, source, [&](int templates) -> Status {
+    out.templates = templates;
+    out.answer = answer ? answer(templates) : std::string();
+    STRATA_ASSIGN_OR_RETURN(
+        auto m, db_->Prepare("INSERT INTO gallery_message(id, person, answer, created_at) "
+                             "VALUES(?, ?, ?, ?)"));
+    m.Bind(1, message_id).Bind(2, name).Bind(3, out.answer);
+    m.Bind(4, FormatRfc3339(Clock::Real()->Now()));
+    return m.Run();  // a recorded id violates the primary key: the whole enrolment rolls back
+  }));
+  return out;
+}
+
+Status Gallery::AddTemplate(const std::string& name, const std::vector<float>& tmpl,
+                            const std::string& source,
+                            const std::function<Status(int templates)>& extra) {
   STRATA_RETURN_IF_ERROR(CheckName(name));
   if (tmpl.empty()) return InvalidArgumentError("gallery: empty template");
   if (dim_ != 0 && static_cast<int>(tmpl.size()) != dim_) {
@@ -218,7 +265,8 @@ Status Gallery::Enrol(const std::string& name, const std::vector<float>& tmpl,
                      "VALUES(?, ?, ?, ?, ?, ?)"));
     t.Bind(1, name).Bind(2, config_.backend).Bind(3, static_cast<int>(tmpl.size()));
     t.BindBlob(4, sealed.data(), sealed.size()).Bind(5, source).Bind(6, now);
-    return t.Run();
+    STRATA_RETURN_IF_ERROR(t.Run());
+    return extra ? extra((it != people_.end() ? it->templates : 0) + 1) : Status::Ok();
   }));
   if (encrypted) keys_[name] = std::move(key);
   dim_ = static_cast<int>(tmpl.size());
@@ -241,6 +289,9 @@ Status Gallery::Delete(const std::string& name) {
     STRATA_ASSIGN_OR_RETURN(auto t, db_->Prepare("DELETE FROM gallery_template WHERE person = ?"));
     t.Bind(1, name);
     STRATA_RETURN_IF_ERROR(t.Run());
+    STRATA_ASSIGN_OR_RETURN(auto m, db_->Prepare("DELETE FROM gallery_message WHERE person = ?"));
+    m.Bind(1, name);
+    STRATA_RETURN_IF_ERROR(m.Run());
     STRATA_ASSIGN_OR_RETURN(auto p, db_->Prepare("DELETE FROM gallery_person WHERE name = ?"));
     p.Bind(1, name);
     STRATA_RETURN_IF_ERROR(p.Run());

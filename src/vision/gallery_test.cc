@@ -1,3 +1,5 @@
+// Gallery unit tests: enrol/identify/delete, encryption at rest, limits, idempotent enrolment by
+// message id (EnrolOnce) and the schema migration; real SQLite files under the test temp dir.
 #include "strata/vision/gallery.h"
 
 #include <gtest/gtest.h>
@@ -248,6 +250,122 @@ TEST(VisionGalleryTest, LbphEmbeddedDefaultOnSyntheticFaces) {
   ASSERT_TRUE(stranger.ok());
   // Chi-square distance: the stranger is farther than every genuine probe.
   EXPECT_GT(stranger->score, worst_genuine);
+}
+
+// Rows in gallery_template / gallery_message, read with a second connection.
+int64_t CountRows(const std::string& path, const std::string& table) {
+  auto db = store::Database::Open(path);
+  if (!db.ok()) return -1;
+  auto st = (*db)->Prepare("SELECT COUNT(*) FROM " + table);
+  if (!st.ok() || !st->Step().ok()) return -1;
+  return st->ColumnInt(0);
+}
+
+std::string Answer(int templates) { return "{\"templates\":" + std::to_string(templates) + "}"; }
+
+TEST(VisionGalleryTest, EnrolOnceStoresARepeatedMessageIdOnceAcrossReopens) {
+  std::string path = TempDb("once");
+  GalleryConfig cfg{.path = path,
+                    .master_key = TestKey(),
+                    .backend = "test",
+                    .metric = FaceMetric::kCosine,
+                    .threshold = 0.5,
+                    .max_templates_per_person = 2};
+  {
+    auto g = Gallery::Open(cfg);
+    ASSERT_TRUE(g.ok()) << g.status();
+    auto first = (*g)->EnrolOnce("m-1", "alice", Unit({1, 0, 0}), "a.jpg", Answer);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_FALSE(first->duplicate);
+    EXPECT_EQ(first->templates, 1);
+    EXPECT_EQ(first->answer, Answer(1));
+    auto again = (*g)->EnrolOnce("m-1", "alice", Unit({1, 0, 0}), "a.jpg", Answer);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->answer, Answer(1));
+    EXPECT_EQ((*g)->List().at(0).templates, 1);
+    // A different id is a different enrolment.
+    auto second = (*g)->EnrolOnce("m-2", "alice", Unit({1, 0.1f, 0}), "b.jpg", Answer);
+    ASSERT_TRUE(second.ok()) << second.status();
+    EXPECT_FALSE(second->duplicate);
+    EXPECT_EQ(second->answer, Answer(2));
+    EXPECT_EQ((*g)->List().at(0).templates, 2);
+  }
+  EXPECT_EQ(CountRows(path, "gallery_template"), 2);
+  EXPECT_EQ(CountRows(path, "gallery_message"), 2);
+  {  // reopened (a restart): the ids are still known, even with alice at her template limit
+    auto g = Gallery::Open(cfg);
+    ASSERT_TRUE(g.ok()) << g.status();
+    auto seen = (*g)->MessageAnswer("m-1");
+    ASSERT_TRUE(seen.ok());
+    ASSERT_TRUE(seen->has_value());
+    EXPECT_EQ(**seen, Answer(1));
+    auto again = (*g)->EnrolOnce("m-1", "alice", Unit({1, 0, 0}), "a.jpg", Answer);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->answer, Answer(1));
+    EXPECT_EQ((*g)->EnrolOnce("m-3", "alice", Unit({0, 1, 0}), "", Answer).status().code(),
+              StatusCode::kResourceExhausted);
+    // Bad ids and names record nothing.
+    EXPECT_EQ((*g)->EnrolOnce("", "bob", Unit({0, 1, 0}), "", Answer).status().code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_EQ(
+        (*g)->EnrolOnce(std::string(129, 'x'), "bob", Unit({0, 1, 0}), "", Answer).status().code(),
+        StatusCode::kInvalidArgument);
+    EXPECT_EQ((*g)->EnrolOnce("m-4", "bad/name", Unit({0, 1, 0}), "", Answer).status().code(),
+              StatusCode::kInvalidArgument);
+    auto unknown = (*g)->MessageAnswer("m-4");
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_FALSE(unknown->has_value());
+    // Delete forgets the person's message ids with the templates (crypto-shredding).
+    ASSERT_TRUE((*g)->Delete("alice").ok());
+    auto forgotten = (*g)->MessageAnswer("m-1");
+    ASSERT_TRUE(forgotten.ok());
+    EXPECT_FALSE(forgotten->has_value());
+  }
+  EXPECT_EQ(CountRows(path, "gallery_template"), 0);
+  EXPECT_EQ(CountRows(path, "gallery_message"), 0);
+}
+
+TEST(VisionGalleryTest, OpeningASchemaOneGalleryAddsTheMessageTable) {
+  std::string path = TempDb("schema1");
+  {  // the tables as they were before message ids, with one plaintext template
+    auto db = store::Database::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("CREATE TABLE gallery_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                            "INSERT INTO gallery_meta VALUES('encryption', 'plaintext');"
+                            "CREATE TABLE gallery_person(name TEXT PRIMARY KEY,"
+                            "  created_at TEXT NOT NULL, wrapped_key BLOB);"
+                            "CREATE TABLE gallery_template(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                            "  person TEXT NOT NULL, backend TEXT NOT NULL, dim INTEGER NOT NULL,"
+                            "  data BLOB NOT NULL, source TEXT, created_at TEXT NOT NULL);"
+                            "INSERT INTO gallery_person VALUES('old', '2026-01-01T00:00:00Z',"
+                            "  NULL);")
+                    .ok());
+    std::vector<float> t = {1, 0};
+    auto ins = (*db)->Prepare(
+        "INSERT INTO gallery_template(person, backend, dim, data, created_at) "
+        "VALUES('old', 'test', 2, ?, '2026-01-01T00:00:00Z')");
+    ASSERT_TRUE(ins.ok());
+    ins->BindBlob(1, t.data(), t.size() * sizeof(float));
+    ASSERT_TRUE(ins->Run().ok());
+  }
+  EXPECT_EQ(CountRows(path, "gallery_message"), -1);  // no such table yet
+  auto g = Gallery::Open({.path = path,
+                          .allow_plaintext = true,
+                          .backend = "test",
+                          .metric = FaceMetric::kCosine,
+                          .threshold = 0.5});
+  ASSERT_TRUE(g.ok()) << g.status();
+  ASSERT_EQ((*g)->size(), 1u);
+  auto once = (*g)->EnrolOnce("m-1", "old", {0.9f, 0.1f}, "", Answer);
+  ASSERT_TRUE(once.ok()) << once.status();
+  EXPECT_EQ(once->templates, 2);
+  auto again = (*g)->EnrolOnce("m-1", "old", {0.9f, 0.1f}, "", Answer);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(CountRows(path, "gallery_template"), 2);
+  EXPECT_EQ(CountRows(path, "gallery_message"), 1);
 }
 
 }  // namespace

@@ -6,6 +6,9 @@
 // wrapped (XChaCha20-Poly1305) under the gallery's master key; each template is sealed with its
 // person's key (associated data = person + backend). Delete() drops the wrapped key, so deleted
 // templates are unreadable even if their pages survive in the file (crypto-shredding).
+// Idempotent enrolment: EnrolOnce(message_id, ...) records the sender's message id and the answer
+// it got in `gallery_message` in the same transaction as the template row, so a resend of an id
+// whose first answer was lost (crash, partition) returns that answer and adds no template.
 // Thread-safety: NOT thread-safe (wraps one strata::store::Database); guard with a mutex or give
 // it to one thread.
 //
@@ -17,7 +20,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +53,12 @@ struct PersonInfo {
   std::string created_at;  // RFC 3339 UTC
 };
 
+struct EnrolOnceResult {
+  bool duplicate = false;  // the id was already recorded: nothing was added
+  int templates = 0;       // the person's templates after this enrolment (0 for a duplicate)
+  std::string answer;      // the stored answer (the first one, for a duplicate)
+};
+
 struct Identity {
   bool known = false;
   std::string name;  // best candidate (also reported when unknown, for diagnostics)
@@ -70,9 +81,19 @@ class Gallery {
   // a template of the wrong size; ResourceExhausted past max_templates_per_person.
   Status Enrol(const std::string& name, const std::vector<float>& tmpl,
                const std::string& source = "");
+  // Enrol keyed by a sender's message id (1..128 chars): the template row and (message_id, person,
+  // answer(templates after it)) are committed in one transaction. An id already recorded returns
+  // its stored answer with duplicate = true and changes nothing (checked before the name, size and
+  // limit checks, so a resend gets the first answer even if the person is now at the limit).
+  Result<EnrolOnceResult> EnrolOnce(const std::string& message_id, const std::string& name,
+                                    const std::vector<float>& tmpl, const std::string& source,
+                                    const std::function<std::string(int templates)>& answer);
+  // The answer recorded for `message_id`, nullopt when it is unknown.
+  Result<std::optional<std::string>> MessageAnswer(const std::string& message_id) const;
   std::vector<PersonInfo> List() const;
-  // NotFound when the person is not enrolled. Removes all of their templates and their key, then
-  // truncates the WAL (crypto-shredding).
+  // NotFound when the person is not enrolled. Removes all of their templates, their key and the
+  // message ids that enrolled them, then truncates the WAL (crypto-shredding). A later resend of
+  // such an id enrols again.
   Status Delete(const std::string& name);
   // Best match over all templates. An empty gallery gives unknown with score 0.
   Result<Identity> Identify(const std::vector<float>& probe) const;
@@ -86,6 +107,10 @@ class Gallery {
   Gallery(Config c, std::unique_ptr<store::Database> db)
       : config_(std::move(c)), db_(std::move(db)) {}
   Status Load();
+  // Validates and seals one template; runs the inserts (plus `extra`, inside the transaction)
+  // and updates the in-memory state after the commit.
+  Status AddTemplate(const std::string& name, const std::vector<float>& tmpl,
+                     const std::string& source, const std::function<Status(int templates)>& extra);
   Config config_;
   std::unique_ptr<store::Database> db_;
   std::vector<Entry> entries_;
