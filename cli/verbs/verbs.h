@@ -21,8 +21,10 @@ struct Context {
 void RegisterVersion(CLI::App& app, Context& ctx);
 void RegisterHealth(CLI::App& app, Context& ctx);
 void RegisterConfig(CLI::App& app, Context& ctx);
+void RegisterToken(CLI::App& app, Context& ctx);  // token.cc (src/transport/service_token.h)
+void RegisterCerts(CLI::App& app, Context& ctx);  // certs.cc (OpenSSL)
 void RegisterSegment(CLI::App& app, Context& ctx);  // segment.cc (+ segment_*.cc, svg.cc)
-void RegisterSurveil(CLI::App& app, Context& ctx);  // surveil.cc (+ surveil_*.cc, prom_text.cc)
+void RegisterSurveil(CLI::App& app, Context& ctx);  // surveil.cc (+ surveil_*.cc)
 void RegisterExperiment(CLI::App& app, Context& ctx);  // experiment.cc (placement)
 void RegisterFederate(CLI::App& app, Context& ctx);  // federate.cc (+ federate_report.cc, svg.cc)
 void RegisterLink(CLI::App& app, Context& ctx);  // link.cc (orchestrator/link)
@@ -30,11 +32,14 @@ void RegisterUp(CLI::App& app, Context& ctx);      // topology_up.cc (orchestrat
 void RegisterStatus(CLI::App& app, Context& ctx);  // topology_status.cc
 void RegisterDown(CLI::App& app, Context& ctx);    // topology_status.cc
 void RegisterDeploy(CLI::App& app, Context& ctx);  // topology_deploy.cc
+void RegisterChaos(CLI::App& app, Context& ctx);   // chaos.cc (orchestrator/chaos, svg.cc)
 
 inline void RegisterAllVerbs(CLI::App& app, Context& ctx) {
   RegisterVersion(app, ctx);
   RegisterHealth(app, ctx);
   RegisterConfig(app, ctx);
+  RegisterToken(app, ctx);
+  RegisterCerts(app, ctx);
 #if STRATA_CLI_SEGMENT
   RegisterSegment(app, ctx);
 #endif
@@ -55,6 +60,9 @@ inline void RegisterAllVerbs(CLI::App& app, Context& ctx) {
   RegisterStatus(app, ctx);
   RegisterDown(app, ctx);
   RegisterDeploy(app, ctx);
+#endif
+#if STRATA_CLI_CHAOS
+  RegisterChaos(app, ctx);
 #endif
 }
 
