@@ -53,7 +53,7 @@ if [[ -f "$vtest" ]]; then
   rm -rf "$out/surveil"
   # The lower 80% of the picture is a restricted zone: everyone walking in is an intruder alert.
   run "$BIN/strata" surveil --video "$vtest" --zone "0,0.2 1,0.2 1,1 0,1" --svg "$out/surveil-links.svg" \
-    --json "$out/surveil.json" --work-dir "$out/surveil"
+    --json "$out/surveil.json" --work-dir "$out/surveil" --console
 else
   echo "demo: skipping surveillance: $vtest is missing (apt-get install opencv-doc)"
 fi

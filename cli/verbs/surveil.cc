@@ -66,6 +66,8 @@ void RegisterSurveil(CLI::App& app, Context& ctx) {
                   "restricted zone, normalised points 'x,y x,y x,y ...' (repeatable)");
   cmd->add_flag("--alert-on-person", o->alert_on_person, "alert on every person track");
   cmd->add_flag("!--no-mqtt", o->mqtt, "do not start a local mosquitto");
+  cmd->add_flag("--console", o->console,
+                "also run strata-console (the web UI) on the services and print its URL");
   cmd->add_option("--json", o->json_path, "write the report as JSON to PATH ('-' = stdout)");
   cmd->add_option("--svg", o->svg_path, "write a bar chart of the bytes per link (SVG)");
   cmd->add_option("--work-dir", o->work_dir, "keep configs, databases and snapshots here");

@@ -246,6 +246,17 @@ Result<json> RunSurveilPipeline(const SurveilOptions& o, const Placement& placem
                 static_cast<long long>(o.max_frames));
   auto start = std::chrono::steady_clock::now();
   if (s.ok()) s = stack.Start("roof", server + roof_yaml);
+  if (s.ok() && o.console) {
+    std::string upstreams;
+    for (const auto& [name, tier] : {std::pair{"roof", "roof"}, {"detect", "fog"},
+                                     {"identify", "cloud"}, {"notify", "cloud"}})
+      upstreams += std::string("    - {name: ") + name + ", tier: " + tier + ", node: " + tier +
+                   "-1, url: \"" + stack.Url(name) + "\"}\n";
+    s = stack.Start("console", server + "console:\n  upstreams:\n" + upstreams);
+    if (s.ok())
+      std::fprintf(stderr, "surveil: web console at %s/ while the run lasts\n",
+                   stack.Url("console").c_str());
+  }
   if (!s.ok()) return s;
 
   const bool tty = isatty(STDERR_FILENO);

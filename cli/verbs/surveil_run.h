@@ -32,6 +32,7 @@ struct SurveilOptions {
   std::vector<std::string> zones;  // "x,y x,y x,y ..." normalised polygons (restricted zones)
   bool alert_on_person = false;
   bool mqtt = true;
+  bool console = false;  // also start strata-console on the four services and print its URL
   std::string json_path, work_dir, svg_path;
   int timeout_s = 1800;
 };

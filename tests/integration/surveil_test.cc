@@ -47,9 +47,11 @@ TEST(SurveilTest, ZoneIntrudersGiveOneAlertPerTrackOnMqttAndInTheEventLog) {
   const std::string report_path = dir.File("report.json"), work = dir.File("work");
   auto r = Strata({"surveil", "--video", kVtest, "--max-frames", "120", "--zone",
                    "0,0.2 1,0.2 1,1 0,1", "--json", report_path, "--work-dir", work,
-                   "--svg", dir.File("links.svg")});
+                   "--svg", dir.File("links.svg"), "--console"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("bytes per link"), std::string::npos) << r.out;
+  // --console started strata-console (it passed its /readyz) on the four services.
+  EXPECT_NE(r.err.find("surveil: web console at http://127.0.0.1:"), std::string::npos) << r.err;
   std::ifstream svg_file(dir.File("links.svg"));
   std::stringstream svg;
   svg << svg_file.rdbuf();
