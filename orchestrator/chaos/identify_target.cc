@@ -9,7 +9,6 @@
 
 #if STRATA_CHAOS_VISION
 #include <opencv2/core.hpp>
-
 #include <set>
 
 #include "strata/vision/image_io.h"
@@ -23,7 +22,8 @@ namespace {
 std::string PhotoJpeg() {
   cv::Mat img(64, 64, CV_8UC1);
   for (int y = 0; y < img.rows; ++y)
-    for (int x = 0; x < img.cols; ++x) img.at<uint8_t>(y, x) = static_cast<uint8_t>((x * 7 + y * 3) % 256);
+    for (int x = 0; x < img.cols; ++x)
+      img.at<uint8_t>(y, x) = static_cast<uint8_t>((x * 7 + y * 3) % 256);
   auto jpeg = vision::EncodeJpeg(img, 90);
   return jpeg.ok() ? std::string(jpeg->begin(), jpeg->end()) : "";
 }
@@ -50,8 +50,7 @@ class IdentifyTarget : public Target {
     }
     out.detail = "HTTP " + std::to_string(r->status);
     auto j = r->Json();
-    const bool dup =
-        r->status == 200 && j.ok() && j->is_object() && j->value("duplicate", false);
+    const bool dup = r->status == 200 && j.ok() && j->is_object() && j->value("duplicate", false);
     if (r->status == 201 || dup) {
       out.outcome = SendOutcome::kAcked;
       out.duplicate = dup;
@@ -63,16 +62,9 @@ class IdentifyTarget : public Target {
   }
 
   Result<std::map<std::string, int64_t>> StoredIds(store::Database& db) const override {
-    STRATA_ASSIGN_OR_RETURN(
-        auto st, db.Prepare("SELECT p.name, COUNT(t.id) FROM gallery_person p "
-                            "JOIN gallery_template t ON t.person = p.name GROUP BY p.name"));
-    std::map<std::string, int64_t> out;
-    while (true) {
-      STRATA_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      out[st.ColumnText(0)] = st.ColumnInt(1);
-    }
-    return out;
+    return CountsByKey(db,
+                       "SELECT p.name, COUNT(t.id) FROM gallery_person p "
+                       "JOIN gallery_template t ON t.person = p.name GROUP BY p.name");
   }
 
   Result<std::vector<std::string>> MissingFromApi(
@@ -82,7 +74,8 @@ class IdentifyTarget : public Target {
     for (int page = 0; page < 100; ++page) {  // bounded: 100 pages of 1000
       STRATA_ASSIGN_OR_RETURN(auto r, client.Get("/api/v1/gallery?limit=1000" +
                                                  (after.empty() ? "" : "&after=" + after)));
-      if (r.status != 200) return UnavailableError("GET /api/v1/gallery: HTTP " + std::to_string(r.status));
+      if (r.status != 200)
+        return UnavailableError("GET /api/v1/gallery: HTTP " + std::to_string(r.status));
       STRATA_ASSIGN_OR_RETURN(auto j, r.Json());
       for (const auto& p : j.value("people", nlohmann::json::array()))
         if (p.value("templates", 0) > 0) listed.insert(p.value("name", ""));

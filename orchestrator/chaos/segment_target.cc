@@ -54,15 +54,7 @@ class SegmentTarget : public Target {
   }
 
   Result<std::map<std::string, int64_t>> StoredIds(store::Database& db) const override {
-    STRATA_ASSIGN_OR_RETURN(
-        auto st, db.Prepare("SELECT product, COUNT(*) FROM seg_events GROUP BY product"));
-    std::map<std::string, int64_t> out;
-    while (true) {
-      STRATA_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      out[st.ColumnText(0)] = st.ColumnInt(1);
-    }
-    return out;
+    return CountsByKey(db, "SELECT product, COUNT(*) FROM seg_events GROUP BY product");
   }
 
   Result<std::vector<std::string>> MissingFromApi(
@@ -77,7 +69,8 @@ class SegmentTarget : public Target {
     std::vector<std::string> missing;
     for (const auto& [customer, ids] : by_customer) {
       STRATA_ASSIGN_OR_RETURN(auto r, client.Get("/api/v1/customers/" + customer));
-      if (r.status == 404) missing.insert(missing.end(), ids.begin(), ids.end());
+      if (r.status == 404)
+        missing.insert(missing.end(), ids.begin(), ids.end());
       else if (r.status != 200 && r.status != 422)
         return UnavailableError("GET /api/v1/customers/" + customer + ": HTTP " +
                                 std::to_string(r.status));

@@ -27,8 +27,8 @@ enum class SendOutcome {
 
 struct SendResult {
   SendOutcome outcome = SendOutcome::kNoAnswer;
-  std::string detail;    // the status or error, for failure messages
-  std::string receipt;   // what the ack returned (notify: the alert id), "" otherwise
+  std::string detail;      // the status or error, for failure messages
+  std::string receipt;     // what the ack returned (notify: the alert id), "" otherwise
   bool duplicate = false;  // the service said it had already answered this id
 };
 
@@ -60,6 +60,10 @@ class Target {
   virtual Result<std::vector<std::string>> MissingFromApi(
       http::HttpClient& client, const std::map<std::string, std::string>& receipts) const = 0;
 };
+
+// key → count from a query whose rows are (TEXT key, INTEGER count), e.g. "SELECT x, COUNT(*) ...
+// GROUP BY x" — what most StoredIds implementations read.
+Result<std::map<std::string, int64_t>> CountsByKey(store::Database& db, const std::string& sql);
 
 // Message ids are "chaos-<number>" (number >= 1, unique within a trial's data dir).
 std::string MessageId(int number);

@@ -24,8 +24,8 @@ enum class MsgState { kNotSent, kInFlight, kAcked, kRejected };
 
 struct Ledger {
   std::mutex mu;
-  std::vector<MsgState> state;        // index = message number - 1
-  std::vector<std::string> receipt;   // per message, from its ack
+  std::vector<MsgState> state;       // index = message number - 1
+  std::vector<std::string> receipt;  // per message, from its ack
 };
 
 struct Service {
@@ -46,8 +46,13 @@ Result<Service> Start(const Target& t, const ChaosOptions& o, const std::string&
   const std::string port_file = data_dir + "/../" + t.name() + ".port";
   std::error_code ec;
   fs::remove(port_file, ec);
-  std::vector<std::string> argv = {o.bin_dir + "/strata-" + t.name(), "--port", "0", "--port-file",
-                                   port_file, "--data-dir", data_dir};
+  std::vector<std::string> argv = {o.bin_dir + "/strata-" + t.name(),
+                                   "--port",
+                                   "0",
+                                   "--port-file",
+                                   port_file,
+                                   "--data-dir",
+                                   data_dir};
   if (!t.ConfigYaml().empty()) {
     const std::string config = data_dir + "/../" + t.name() + ".yaml";
     std::ofstream(config) << t.ConfigYaml();
@@ -59,8 +64,8 @@ Result<Service> Start(const Target& t, const ChaosOptions& o, const std::string&
   if (!port.ok())
     return UnavailableError("strata-" + t.name() + " did not start: " + LastLine(*s.process));
   s.port = *port;
-  STRATA_ASSIGN_OR_RETURN(auto client, http::HttpClient::Create(
-                                           {.base_url = s.url(), .max_retries = 0}));
+  STRATA_ASSIGN_OR_RETURN(auto client,
+                          http::HttpClient::Create({.base_url = s.url(), .max_retries = 0}));
   for (int i = 0; i < 2000; ++i) {  // 2000 x 10 ms
     auto r = client->Get("/readyz");
     if (r.ok() && r->status == 200) return s;
@@ -78,7 +83,8 @@ struct DbCheck {
 };
 Result<DbCheck> CheckDb(const Target& t, const std::string& data_dir) {
   const std::string path = data_dir + "/" + t.DbFile();
-  STRATA_ASSIGN_OR_RETURN(auto db, store::Database::Open(path, {.create = false, .read_only = true}));
+  STRATA_ASSIGN_OR_RETURN(auto db,
+                          store::Database::Open(path, {.create = false, .read_only = true}));
   DbCheck out;
   out.integrity_ok = db->IntegrityCheck().ok();
   STRATA_ASSIGN_OR_RETURN(out.stored, t.StoredIds(*db));
@@ -126,6 +132,17 @@ void SenderLoop(const Target& t, const std::string& url, int total, uint64_t see
 }  // namespace
 
 std::string MessageId(int number) { return "chaos-" + std::to_string(number); }
+
+Result<std::map<std::string, int64_t>> CountsByKey(store::Database& db, const std::string& sql) {
+  STRATA_ASSIGN_OR_RETURN(auto st, db.Prepare(sql));
+  std::map<std::string, int64_t> out;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out[st.ColumnText(0)] = st.ColumnInt(1);
+  }
+  return out;
+}
 int MessageNumber(const std::string& id) {
   if (id.rfind("chaos-", 0) != 0 || id.size() == 6 || id.size() > 15) return -1;
   int n = 0;
@@ -157,7 +174,8 @@ TrialResult RunTrialWith(const Target& t, int trial, const ChaosOptions& o) {
   res.trial_seed = TrialSeed(o.seed, service, trial);
   res.dedupe_promised = t.DedupePromised();
   Rng rng(res.trial_seed);
-  res.kill_after_ms = static_cast<int>(rng.UniformInt(o.min_kill_ms, std::max(o.min_kill_ms, o.max_kill_ms)));
+  res.kill_after_ms =
+      static_cast<int>(rng.UniformInt(o.min_kill_ms, std::max(o.min_kill_ms, o.max_kill_ms)));
   const std::string trial_dir = o.work_dir + "/" + service + "-" + std::to_string(trial);
   res.data_dir = trial_dir + "/data";
   std::error_code ec;
@@ -254,8 +272,9 @@ TrialResult RunTrialWith(const Target& t, int trial, const ChaosOptions& o) {
     for (const auto& m : *missing) {
       // Which ack the client holds: the first answer, or only the answer to its resend.
       const std::string id = m.substr(0, m.find(' '));
-      res.lost_ids.push_back("api:" + m + (resent_acked.count(id) ? " acked on resend after the restart"
-                                                                  : " acked before the kill"));
+      res.lost_ids.push_back("api:" + m +
+                             (resent_acked.count(id) ? " acked on resend after the restart"
+                                                     : " acked before the kill"));
     }
   }
   // 5. Stop cleanly, then the file again.
