@@ -59,7 +59,9 @@ Result<std::unique_ptr<mqtt::MqttClient>> ConnectBus(const Options& opts, Segmen
     Status s = raw->Publish("strata/seg/" + node + "/changes", change.dump(), 1, false);
     if (!s.ok()) spdlog::warn("segment change not published: {}", s.message());
   });
-  STRATA_RETURN_IF_ERROR(bus->Subscribe(
+  // Inline: the batch is committed on paho's receive thread before it reads (and PUBACKs) the
+  // next message, so a crash loses at most the message in hand (docs/services/segment.md).
+  STRATA_RETURN_IF_ERROR(bus->SubscribeInline(
       "strata/seg/" + node + "/events", 1, [&service](const mqtt::Message& m) {
         codec::EventBatch batch = codec::DecodeEventsNdjson(m.payload, 100000);
         auto r = service.Ingest(batch);

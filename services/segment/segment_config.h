@@ -23,8 +23,9 @@ struct Options {
 Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out);
 
 // Subscribes to strata/seg/<node>/events (QoS 1; NDJSON or one JSON per message) and publishes
-// segment changes on strata/seg/<node>/changes. Events are acknowledged to the broker on receipt;
-// durability starts when Ingest commits them (see docs/services/segment.md).
+// segment changes on strata/seg/<node>/changes. Persistent session; each batch is committed inside
+// paho's arrival callback before the next message is read (paho PUBACKs on receipt, so a crash can
+// lose at most the message in hand; see docs/services/segment.md "MQTT ingest and crashes").
 Result<std::unique_ptr<mqtt::MqttClient>> ConnectBus(const Options& opts, SegmentService& service);
 
 std::string_view OpenApi();

@@ -3,6 +3,7 @@
 #include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -33,7 +34,19 @@ bool TopicMatches(std::string_view filter, std::string_view topic) {
   return t > topic.size();
 }
 
+namespace {
+// True while this thread runs an inline handler inside paho's message-arrived callback.
+thread_local bool in_paho_callback = false;
+}  // namespace
+
 struct MqttClient::Impl : public virtual ::mqtt::callback {
+  struct Sub {
+    std::string filter;
+    int qos;
+    MessageHandler handler;
+    bool inline_;
+  };
+
   Config config;
   std::unique_ptr<::mqtt::async_client> client;
   ::mqtt::connect_options options;
@@ -41,7 +54,7 @@ struct MqttClient::Impl : public virtual ::mqtt::callback {
   std::mutex mu;  // guards everything below
   std::condition_variable cv, space_cv;
   std::deque<std::function<void()>> tasks;
-  std::vector<std::pair<std::string, std::pair<int, MessageHandler>>> subs;
+  std::vector<Sub> subs;
   bool stopping = false;
   std::thread dispatcher;
   std::atomic<int> connects{0};
@@ -75,7 +88,7 @@ struct MqttClient::Impl : public virtual ::mqtt::callback {
     std::vector<std::pair<std::string, int>> filters;
     {
       std::lock_guard lock(mu);
-      for (auto& [f, qh] : subs) filters.emplace_back(f, qh.first);
+      for (auto& sub : subs) filters.emplace_back(sub.filter, sub.qos);
     }
     for (auto& [f, qos] : filters) {
       try {
@@ -97,25 +110,41 @@ struct MqttClient::Impl : public virtual ::mqtt::callback {
     spdlog::warn("mqtt {}: connection lost{}{}", config.client_id, cause.empty() ? "" : ": ",
                  cause);
   }
+  std::vector<MessageHandler> Handlers(const std::string& topic, bool inline_) {
+    std::lock_guard lock(mu);
+    std::vector<MessageHandler> handlers;
+    for (auto& sub : subs)
+      if (sub.inline_ == inline_ && TopicMatches(sub.filter, topic)) handlers.push_back(sub.handler);
+    return handlers;
+  }
+  static void Run(const std::vector<MessageHandler>& handlers, const Message& m) {
+    for (auto& h : handlers) {
+      try {
+        h(m);
+      } catch (const std::exception& e) {
+        spdlog::error("mqtt handler for '{}' threw: {}", m.topic, e.what());
+      }
+    }
+  }
   void message_arrived(::mqtt::const_message_ptr msg) override {
     Message m{msg->get_topic(), msg->to_string(), msg->get_qos(), msg->is_retained()};
-    Post(
-        [this, m = std::move(m)] {
-          std::vector<MessageHandler> handlers;
-          {
-            std::lock_guard lock(mu);
-            for (auto& [f, qh] : subs)
-              if (TopicMatches(f, m.topic)) handlers.push_back(qh.second);
-          }
-          for (auto& h : handlers) {
-            try {
-              h(m);
-            } catch (const std::exception& e) {
-              spdlog::error("mqtt handler for '{}' threw: {}", m.topic, e.what());
-            }
-          }
-        },
-        true);
+    // Inline handlers first, on this (paho's) thread: paho reads the next packet only after
+    // this callback returns.
+    std::vector<MessageHandler> now = Handlers(m.topic, true);
+    if (!now.empty()) {
+      in_paho_callback = true;
+      Run(now, m);
+      in_paho_callback = false;
+    }
+    bool queued;
+    {
+      std::lock_guard lock(mu);
+      queued = std::any_of(subs.begin(), subs.end(), [&](const Sub& sub) {
+        return !sub.inline_ && TopicMatches(sub.filter, m.topic);
+      });
+    }
+    if (!queued) return;
+    Post([this, m = std::move(m)] { Run(Handlers(m.topic, false), m); }, true);
   }
   void connected_flag(bool v) { is_up = v; }
 };
@@ -200,6 +229,15 @@ Status MqttClient::Publish(const std::string& topic, const std::string& payload,
   if (topic.empty() || topic.find_first_of("+#") != std::string::npos)
     return InvalidArgumentError("invalid publish topic '" + topic + "'");
   if (!impl_->is_up) return UnavailableError("MQTT client is not connected");
+  if (in_paho_callback) {  // never call paho from its own callback: publish from the dispatcher
+    impl_->Post(
+        [this, topic, payload, qos, retained] {
+          Status s = Publish(topic, payload, qos, retained);
+          if (!s.ok()) spdlog::warn("mqtt deferred publish to '{}' failed: {}", topic, s.message());
+        },
+        false);
+    return Status::Ok();
+  }
   auto start = std::chrono::steady_clock::now();
   try {
     auto tok = impl_->client->publish(topic, payload.data(), payload.size(), qos, retained);
@@ -214,11 +252,20 @@ Status MqttClient::Publish(const std::string& topic, const std::string& payload,
 }
 
 Status MqttClient::Subscribe(const std::string& filter, int qos, MessageHandler handler) {
+  return AddSubscription(filter, qos, std::move(handler), false);
+}
+
+Status MqttClient::SubscribeInline(const std::string& filter, int qos, MessageHandler handler) {
+  return AddSubscription(filter, qos, std::move(handler), true);
+}
+
+Status MqttClient::AddSubscription(const std::string& filter, int qos, MessageHandler handler,
+                                   bool inline_) {
   if (qos < 0 || qos > 1) return InvalidArgumentError("QoS must be 0 or 1");
   if (filter.empty()) return InvalidArgumentError("empty subscription filter");
   {
     std::lock_guard lock(impl_->mu);
-    impl_->subs.emplace_back(filter, std::make_pair(qos, std::move(handler)));
+    impl_->subs.push_back({filter, qos, std::move(handler), inline_});
   }
   if (!impl_->is_up) return Status::Ok();  // sent on the next connect
   try {

@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "strata/testing/fixtures.h"
@@ -97,6 +98,59 @@ TEST(MqttTest, Qos1RoundTripThroughRealBroker) {
   LinkStats s = LinkMeter::Global().Get("rt_node", "rt_broker");
   EXPECT_EQ(s.messages, 3u);
   EXPECT_EQ(s.bytes, binary.size() + 10 + 6);
+}
+
+// An inline handler runs on paho's thread (not the dispatcher), sees every QoS 1 message in
+// order, and may Publish: that publish is deferred to the dispatcher instead of waiting, inside
+// paho's callback, for a PUBACK that this same thread would have to read.
+TEST(MqttTest, InlineHandlerSeesEveryMessageInOrderAndMayPublish) {
+  auto broker = testing::MosquittoBroker::Start();
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  auto sub = MqttClient::Create({.uri = (*broker)->uri(), .client_id = "in-sub"});
+  auto pub = MqttClient::Create({.uri = (*broker)->uri(), .client_id = "in-pub"});
+  auto obs = MqttClient::Create({.uri = (*broker)->uri(), .client_id = "in-obs"});
+  ASSERT_TRUE(sub.ok() && pub.ok() && obs.ok());
+  Inbox inline_seen, queued_seen, replies;
+  std::mutex mu;
+  std::vector<std::thread::id> inline_threads, queued_threads;
+  std::vector<Status> publish_results;
+  MqttClient* raw = sub->get();
+  ASSERT_TRUE((*sub)->SubscribeInline("strata/in/+", 1, [&](const Message& m) {
+    Status s = raw->Publish("strata/out/" + m.payload, m.payload, 1);
+    {
+      std::lock_guard lock(mu);
+      inline_threads.push_back(std::this_thread::get_id());
+      publish_results.push_back(s);
+    }
+    inline_seen.Add(m);
+  }).ok());
+  ASSERT_TRUE((*sub)->Subscribe("strata/in/q", 1, [&](const Message& m) {
+    {
+      std::lock_guard lock(mu);
+      queued_threads.push_back(std::this_thread::get_id());
+    }
+    queued_seen.Add(m);
+  }).ok());
+  ASSERT_TRUE((*obs)->Subscribe("strata/out/+", 1, [&](const Message& m) { replies.Add(m); }).ok());
+  ASSERT_TRUE((*obs)->Connect(std::chrono::seconds(5)).ok());
+  ASSERT_TRUE((*sub)->Connect(std::chrono::seconds(5)).ok());
+  ASSERT_TRUE((*pub)->Connect(std::chrono::seconds(5)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return (*sub)->ConnectCount() >= 1 && (*obs)->ConnectCount() >= 1; },
+                        std::chrono::seconds(5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // SUBACKs from the dispatchers
+  constexpr int kN = 40;
+  for (int i = 0; i < kN; ++i)
+    ASSERT_TRUE((*pub)->Publish("strata/in/" + std::string(i % 2 ? "q" : "p"), std::to_string(i), 1).ok());
+  ASSERT_TRUE(inline_seen.WaitFor(kN));
+  ASSERT_TRUE(queued_seen.WaitFor(kN / 2));  // "strata/in/q" also reaches the queued handler
+  ASSERT_TRUE(replies.WaitFor(kN)) << "publishes made inside the inline handler never arrived";
+  auto seen = inline_seen.Get();
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kN));
+  for (int i = 0; i < kN; ++i) EXPECT_EQ(seen[i].payload, std::to_string(i));
+  std::lock_guard lock(mu);
+  for (const Status& s : publish_results) EXPECT_TRUE(s.ok()) << s;
+  ASSERT_FALSE(queued_threads.empty());
+  for (auto id : inline_threads) EXPECT_NE(id, queued_threads[0]) << "inline handler ran on the dispatcher";
 }
 
 TEST(MqttTest, ReconnectsAndResubscribesAfterBrokerRestart) {

@@ -6,6 +6,12 @@
 // paho callback thread — so a handler may call Publish. Publish at QoS 1 waits for the PUBACK;
 // while disconnected it returns Unavailable at once (callers that must not lose data keep their
 // own outbox and retry). PUBACK means the broker has it, not that a consumer processed it.
+// Inbound QoS 1: paho C 1.3 sends the PUBACK when the PUBLISH is read, before any callback runs,
+// and offers no manual ack. SubscribeInline runs its handler synchronously on paho's receive
+// thread, so paho reads (and acks) the next message only after the handler returned: at most
+// the message in hand is acknowledged-but-unprocessed, instead of a whole dispatcher queue.
+// paho has one receive thread per process: a slow inline handler delays every client's traffic.
+// A Publish made from an inline handler is handed to the dispatcher (returns Ok once queued).
 // Every publish is recorded in the LinkMeter as (link_src, link_dst) with its PUBACK latency.
 // Thread-safety: all methods are safe to call from any thread.
 //
@@ -66,6 +72,9 @@ class MqttClient {
                  bool retained = false);
   // Registers the handler and subscribes now if connected (and after every reconnect).
   Status Subscribe(const std::string& filter, int qos, MessageHandler handler);
+  // Like Subscribe, but the handler runs inside paho's message-arrived callback (see above): it
+  // must be short (e.g. one SQLite commit) and must not wait for other messages of this client.
+  Status SubscribeInline(const std::string& filter, int qos, MessageHandler handler);
   bool IsConnected() const;
   // Number of completed (re)connects, for tests and status pages.
   int ConnectCount() const;
@@ -74,6 +83,7 @@ class MqttClient {
 
  private:
   MqttClient();
+  Status AddSubscription(const std::string& filter, int qos, MessageHandler handler, bool inline_);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
