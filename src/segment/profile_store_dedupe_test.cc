@@ -6,25 +6,15 @@
 
 #include <filesystem>
 
+#include "profile_store_fixture.h"
 #include "strata/segment/profile_store.h"
 #include "strata/store/sqlite.h"
 
 namespace strata::segment {
 namespace {
 
-class ProfileStoreDedupeTest : public ::testing::Test {
+class ProfileStoreDedupeTest : public testing::ProfileStoreFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("strata_seg_dedupe_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  ProfileStore::Config Config() const {
-    return {.path = (dir_ / "profiles.db").string(), .profiles = {.half_life_days = 7}};
-  }
   // Purchase n (ids "ev-<n>") by one of 3 customers, amount 10 + n.
   static Event Purchase(int n, bool with_id = true) {
     return Event{.customer_id = "c" + std::to_string(n % 3),
@@ -57,7 +47,6 @@ class ProfileStoreDedupeTest : public ::testing::Test {
     EXPECT_TRUE(st->Step().value_or(false));
     return st->ColumnInt(0);
   }
-  std::filesystem::path dir_;
 };
 
 TEST_F(ProfileStoreDedupeTest, RepeatedIdInOneBatchIsStoredAndAppliedOnce) {

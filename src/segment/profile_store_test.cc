@@ -5,25 +5,15 @@
 #include <filesystem>
 #include <set>
 
+#include "profile_store_fixture.h"
 #include "strata/segment/generator.h"
 #include "strata/segment/segmenter.h"
 
 namespace strata::segment {
 namespace {
 
-class ProfileStoreTest : public ::testing::Test {
+class ProfileStoreTest : public testing::ProfileStoreFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("strata_seg_store_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  ProfileStore::Config Config() const {
-    return {.path = (dir_ / "profiles.db").string(), .profiles = {.half_life_days = 7}};
-  }
   std::vector<Event> Events(int n) {
     auto g = Generator::Create({.customers = 200, .events = n, .k = 4, .seed = 4});
     std::vector<Event> out;
@@ -31,7 +21,6 @@ class ProfileStoreTest : public ::testing::Test {
     while (g->Next(&e)) out.push_back(e);
     return out;
   }
-  std::filesystem::path dir_;
 };
 
 TEST_F(ProfileStoreTest, AppendReportsInvalidEventsByIndex) {
