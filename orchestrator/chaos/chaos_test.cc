@@ -126,9 +126,8 @@ TEST(ChaosNotify, KillNineTrialsLoseNoAlertAndDedupeResends) {
   o.min_kill_ms = 100;
   ChaosReport r = RunChaos(o);
   ASSERT_EQ(r.services.size(), 1u);
-  // Alert rows and message ids only: a snapshot lost by a kill between commit and rename
-  // (api_missing, docs/chaos.md "Found") is caught by chaos_tier_a's 20 trials; 3 trials here
-  // would catch it only some of the time.
+  // Alert rows, message ids and snapshots: a kill between the commit and the snapshot's rename
+  // used to lose the snapshot (api_missing; fixed, docs/chaos.md).
   for (const auto& t : r.services[0].trials) {
     EXPECT_TRUE(t.error.empty()) << "trial " << t.trial << ": " << t.error;
     EXPECT_GT(t.acked, 0);
@@ -136,6 +135,7 @@ TEST(ChaosNotify, KillNineTrialsLoseNoAlertAndDedupeResends) {
     EXPECT_EQ(t.integrity_failures, 0);
     EXPECT_EQ(t.stored, t.sent) << "every sent sighting is stored once after the resend";
     EXPECT_EQ(t.duplicates, 0);
+    EXPECT_EQ(t.api_missing, 0) << t.Reason();
   }
 }
 
