@@ -8,6 +8,7 @@
 
 #include "strata/core/logging.h"
 #include "strata/metrics/metrics.h"
+#include "strata/transport/client_config.h"
 
 namespace strata::detect_service {
 namespace {
@@ -40,14 +41,16 @@ Result<std::unique_ptr<CloudUplink>> CloudUplink::Create(const Config& config) {
     return InvalidArgumentError(
         "detect.cloud: max_faces_per_track must be >= 0, queue and max_tracks >= 1");
   std::unique_ptr<CloudUplink> u(new CloudUplink(config));
-  STRATA_ASSIGN_OR_RETURN(auto client, http::HttpClient::Create({.base_url = config.url,
-                                                                 .connect_timeout = config.timeout,
-                                                                 .read_timeout = config.timeout,
-                                                                 .write_timeout = config.timeout,
-                                                                 .max_retries = 0,
-                                                                 .token = config.token,
-                                                                 .link_src = "fog",
-                                                                 .link_dst = "cloud"}));
+  http::ClientConfig cc{.base_url = config.url,
+                        .connect_timeout = config.timeout,
+                        .read_timeout = config.timeout,
+                        .write_timeout = config.timeout,
+                        .max_retries = 0,
+                        .token = config.token,
+                        .link_src = "fog",
+                        .link_dst = "cloud"};
+  CopyHttpClientAuth(config.auth, &cc);
+  STRATA_ASSIGN_OR_RETURN(auto client, http::HttpClient::Create(cc));
   if (config.spool_dir.empty()) {
     u->client_ = std::move(client);
     u->worker_ = std::thread([p = u.get()] { p->Loop(); });

@@ -51,6 +51,7 @@ struct CloudUplinkConfig {
   int max_tracks = 4096;         // per-track send state kept (least recently seen evicted)
   std::chrono::milliseconds timeout{5000};
   std::string token;             // bearer token for the cloud; never logged
+  http::ClientConfig auth;       // token_file / token_env / ca_file (ParseHttpClientAuth)
   std::string spool_dir;         // "" = memory queue (best effort); else store-and-forward
   int64_t spool_max_items = 10000;
   int64_t spool_max_bytes = 256ll << 20;

@@ -1,5 +1,7 @@
 #include "detect_config.h"
 
+#include "strata/transport/client_config.h"
+
 namespace strata::detect_service {
 namespace {
 
@@ -46,8 +48,10 @@ Status ParseCloud(const ConfigNode& det, const std::string& data_dir, CloudUplin
   STRATA_ASSIGN_OR_RETURN(ConfigNode cl, det.Child("cloud"));
   STRATA_RETURN_IF_ERROR(cl.CheckKeys(
       {"url", "max_faces_per_track", "min_face_gain", "min_interval", "resend_interval", "queue",
-       "timeout", "spool_dir", "spool_max_items", "spool_max_bytes", "backoff_max"}));
+       "timeout", "spool_dir", "spool_max_items", "spool_max_bytes", "backoff_max", "token_file",
+       "token_env", "ca_file"}));
   STRATA_RETURN_IF_ERROR(cl.Get("url", &c->url));
+  STRATA_RETURN_IF_ERROR(ParseHttpClientAuth(cl, &c->auth));
   STRATA_RETURN_IF_ERROR(cl.GetInRange("max_faces_per_track", &c->max_faces_per_track, 0, 100));
   STRATA_RETURN_IF_ERROR(cl.GetInRange("min_face_gain", &c->min_face_gain, 0.0, 1.0));
   STRATA_RETURN_IF_ERROR(cl.Get("min_interval", &c->min_interval));

@@ -18,7 +18,7 @@ struct Options {
 // faces, face_manifest, jpeg_quality, annotate, max_cameras, max_tracks, max_image_width,
 // max_image_height, tracker: {iou, min_hits, max_age}, cloud: {url, max_faces_per_track,
 // min_face_gain, min_interval, resend_interval, queue, timeout, spool_dir, spool_max_items,
-// spool_max_bytes, backoff_max}}. A relative cloud.spool_dir is resolved under args.data_dir.
+// spool_max_bytes, backoff_max, token_file, token_env, ca_file}}. A relative cloud.spool_dir is resolved under args.data_dir.
 // Unknown keys and out-of-range values are InvalidArgument naming file, key and line.
 Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out);
 

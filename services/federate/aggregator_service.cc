@@ -96,7 +96,8 @@ Result<std::unique_ptr<AggregatorService>> AggregatorService::Create(const Aggre
                                                                 .node_id = o.id,
                                                                 .token = o.parent_token,
                                                                 .int8_model = o.int8_model,
-                                                                .link_dst = "parent"}));
+                                                                .link_dst = "parent",
+                                                                .auth = o.parent_auth}));
   }
   return s;
 }

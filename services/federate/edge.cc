@@ -7,6 +7,7 @@
 
 #include "strata/federated/dp.h"
 #include "strata/federated/kmeans.h"
+#include "strata/transport/client_config.h"
 
 namespace strata::federate {
 
@@ -20,11 +21,12 @@ Result<std::unique_ptr<EdgeClient>> EdgeClient::Create(const EdgeOptions& o) {
                                                           .node_id = o.id,
                                                           .token = o.token,
                                                           .int8_model = o.int8_model,
-                                                          .secure_seed = o.secure_seed}));
+                                                          .secure_seed = o.secure_seed,
+                                                          .auth = o.upstream_auth}));
   if (!o.segment_url.empty()) {
-    STRATA_ASSIGN_OR_RETURN(e->segment_, http::HttpClient::Create({.base_url = o.segment_url,
-                                                                   .link_src = o.id,
-                                                                   .link_dst = "segment"}));
+    http::ClientConfig seg{.base_url = o.segment_url, .link_src = o.id, .link_dst = "segment"};
+    CopyHttpClientAuth(o.upstream_auth, &seg);
+    STRATA_ASSIGN_OR_RETURN(e->segment_, http::HttpClient::Create(seg));
   }
   return e;
 }

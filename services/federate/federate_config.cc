@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "protocol.h"
+#include "strata/transport/client_config.h"
 
 namespace strata::federate {
 
@@ -87,7 +88,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
        "poll_interval", "decay", "min_support", "secure", "threshold_fraction", "dp", "dp_epsilon",
        "dp_delta", "clip_norm", "dp_budget", "dp_budget_action", "parent_url", "parent_token",
        "aggregator_url", "token", "points_csv", "events_ndjson", "segment_url", "int8_model",
-       "update_encoding", "error_feedback"}));
+       "update_encoding", "error_feedback", "token_file", "token_env", "ca_file"}));
   STRATA_RETURN_IF_ERROR(f.GetEnum("role", &out->role, {"cloud", "fog", "edge"}));
   AggregatorOptions& a = out->aggregator;
   EdgeOptions& e = out->edge;
@@ -128,14 +129,19 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_RETURN_IF_ERROR(f.Get("points_csv", &e.points_csv));
   STRATA_RETURN_IF_ERROR(f.Get("events_ndjson", &e.events_ndjson));
   STRATA_RETURN_IF_ERROR(f.Get("segment_url", &e.segment_url));
+  // Bearer credentials for every outbound HTTP link of this node (parent/aggregator, segment).
+  STRATA_RETURN_IF_ERROR(ParseHttpClientAuth(f, &e.upstream_auth));
+  a.parent_auth = e.upstream_auth;
   STRATA_RETURN_IF_ERROR(f.Get("int8_model", &a.int8_model));
   e.int8_model = a.int8_model;
   STRATA_RETURN_IF_ERROR(f.GetEnum("update_encoding", &a.update_encoding, {"f64", "fp16", "int8"}));
   STRATA_RETURN_IF_ERROR(f.Get("error_feedback", &a.error_feedback));
   e.error_feedback = a.error_feedback;
   STRATA_ASSIGN_OR_RETURN(ConfigNode mq, root.Child("mqtt"));
-  STRATA_RETURN_IF_ERROR(mq.CheckKeys({"url", "prefix"}));
+  STRATA_RETURN_IF_ERROR(mq.CheckKeys({"url", "prefix", "username", "password_file",
+                                       "password_env", "ca_file", "cert_file", "key_file"}));
   STRATA_RETURN_IF_ERROR(mq.Get("url", &out->mqtt_url));
+  STRATA_RETURN_IF_ERROR(ParseMqttAuth(mq, &out->mqtt_auth));
   STRATA_RETURN_IF_ERROR(mq.Get("prefix", &out->mqtt_prefix));
   if (out->role == "edge") {
     if (e.aggregator_url.empty()) return InvalidArgumentError("federate.aggregator_url is required for an edge");

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "strata/core/config.h"
+#include "strata/transport/http_client.h"
+#include "strata/transport/mqtt.h"
 #include "strata/transport/service.h"
 
 namespace strata::federate {
@@ -48,6 +50,8 @@ struct AggregatorOptions {
   // Fog: parent aggregator.
   std::string parent_url;
   std::string parent_token;
+  // Bearer credentials (token_file / token_env / ca_file) for parent_url; not the node token.
+  http::ClientConfig parent_auth;
   bool int8_model = false;  // fog: fetch the parent's model int8-compressed
   // Plain rounds: the update encoding announced to this aggregator's children (f64 | fp16 |
   // int8); a fog encodes its forwarded sum as its parent announces, with error feedback if set.
@@ -64,6 +68,8 @@ struct EdgeOptions {
   std::string points_csv;   // config: `points` from a CSV (one customer per line), or
   std::string events_ndjson;  // from this node's events (NDJSON), as strata-segment profiles (d = 16)
   std::string segment_url;  // install each new global model via PUT /api/v1/model
+  // Bearer credentials (token_file / token_env / ca_file) for aggregator_url and segment_url.
+  http::ClientConfig upstream_auth;
   bool int8_model = false;
   bool error_feedback = false;  // compressed updates: carry the quantisation residual forward
   std::chrono::milliseconds poll_interval{50};
@@ -79,6 +85,7 @@ struct Options {
   EdgeOptions edge;
   std::string mqtt_url;  // empty = no MQTT
   std::string mqtt_prefix = "strata";
+  mqtt::Config mqtt_auth;  // username / password / ca_file / cert_file / key_file
 };
 
 Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out);

@@ -9,6 +9,7 @@
 
 #include "aggregator_service.h"
 #include "edge.h"
+#include "strata/transport/client_config.h"
 #include "strata/transport/mqtt.h"
 #include "strata/transport/service.h"
 
@@ -60,9 +61,11 @@ int main(int argc, char** argv) {
   (*server)->SetOpenApi(std::string(embedded::federate_openapi));
   std::unique_ptr<mqtt::MqttClient> bus;
   if (!opts.mqtt_url.empty()) {
-    auto b = mqtt::MqttClient::Create({.uri = opts.mqtt_url,
-                                       .client_id = "strata-federate-" + opts.aggregator.id,
-                                       .link_src = opts.aggregator.id});
+    mqtt::Config mc{.uri = opts.mqtt_url,
+                    .client_id = "strata-federate-" + opts.aggregator.id,
+                    .link_src = opts.aggregator.id};
+    CopyMqttAuth(opts.mqtt_auth, &mc);
+    auto b = mqtt::MqttClient::Create(mc);
     if (!b.ok()) return ExitWithError(args.service, b.status());
     bus = std::move(b).value();
     if (Status c = bus->Connect(std::chrono::seconds(10)); !c.ok()) return ExitWithError(args.service, c);

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "strata/federated/fixed_point.h"
+#include "strata/transport/client_config.h"
 
 namespace strata::federate {
 
@@ -12,13 +13,15 @@ namespace fed = strata::federated;
 Result<std::unique_ptr<UpstreamClient>> UpstreamClient::Create(const Config& config) {
   STRATA_RETURN_IF_ERROR(ParseToken(config.token).status().WithContext("node " + config.node_id));
   std::unique_ptr<UpstreamClient> c(new UpstreamClient(config));
-  STRATA_ASSIGN_OR_RETURN(c->http_, http::HttpClient::Create({.base_url = config.base_url,
-                                                              .read_timeout = config.timeout,
-                                                              .write_timeout = config.timeout,
-                                                              .max_retries = 2,
-                                                              .backoff_initial = std::chrono::milliseconds(20),
-                                                              .link_src = config.node_id,
-                                                              .link_dst = config.link_dst}));
+  http::ClientConfig cc{.base_url = config.base_url,
+                        .read_timeout = config.timeout,
+                        .write_timeout = config.timeout,
+                        .max_retries = 2,
+                        .backoff_initial = std::chrono::milliseconds(20),
+                        .link_src = config.node_id,
+                        .link_dst = config.link_dst};
+  CopyHttpClientAuth(config.auth, &cc);
+  STRATA_ASSIGN_OR_RETURN(c->http_, http::HttpClient::Create(cc));
   return c;
 }
 

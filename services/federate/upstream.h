@@ -34,6 +34,7 @@ class UpstreamClient {
     std::string link_dst = "aggregator";
     std::chrono::milliseconds timeout{10000};
     uint64_t secure_seed = 0;  // 0 = OS randomness for SecAgg secrets; else deterministic (tests)
+    http::ClientConfig auth;   // bearer token / token_file / ca_file (ParseHttpClientAuth)
   };
   // InvalidArgument on a bad URL or token.
   static Result<std::unique_ptr<UpstreamClient>> Create(const Config& config);

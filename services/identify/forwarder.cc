@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "strata/metrics/metrics.h"
+#include "strata/transport/client_config.h"
 
 namespace strata::identify_service {
 namespace {
@@ -25,13 +26,15 @@ Result<std::unique_ptr<Forwarder>> Forwarder::Create(const Config& config) {
   if (config.queue < 1) return InvalidArgumentError("identify.notify_queue: must be >= 1");
   if (config.attempts < 1) return InvalidArgumentError("forwarder attempts: must be >= 1");
   std::unique_ptr<Forwarder> f(new Forwarder(config));
-  STRATA_ASSIGN_OR_RETURN(auto client, http::HttpClient::Create({.base_url = config.notify_url,
-                                                                 .connect_timeout = config.timeout,
-                                                                 .read_timeout = config.timeout,
-                                                                 .write_timeout = config.timeout,
-                                                                 .max_retries = 0,
-                                                                 .link_src = "identify",
-                                                                 .link_dst = "notify"}));
+  http::ClientConfig cc{.base_url = config.notify_url,
+                        .connect_timeout = config.timeout,
+                        .read_timeout = config.timeout,
+                        .write_timeout = config.timeout,
+                        .max_retries = 0,
+                        .link_src = "identify",
+                        .link_dst = "notify"};
+  CopyHttpClientAuth(config.auth, &cc);
+  STRATA_ASSIGN_OR_RETURN(auto client, http::HttpClient::Create(cc));
   if (config.spool_dir.empty()) {
     f->client_ = std::move(client);
     f->thread_ = std::thread([p = f.get()] { p->Loop(); });

@@ -45,6 +45,7 @@ struct ForwarderConfig {
   int64_t spool_max_items = 10000;
   int64_t spool_max_bytes = 256ll << 20;
   std::chrono::milliseconds backoff_max{5000};  // spool mode: cap of the retry backoff
+  http::ClientConfig auth;  // token / token_file / ca_file for notify (ParseHttpClientAuth)
 };
 
 struct ForwardItem {

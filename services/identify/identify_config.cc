@@ -3,6 +3,8 @@
 
 #include <regex>
 
+#include "strata/transport/client_config.h"
+
 namespace strata::identify_service {
 namespace {
 
@@ -18,10 +20,13 @@ Status ParseGallery(const ConfigNode& id, GallerySettings* g) {
 
 Status ParseMqtt(const ConfigNode& id, MqttSettings* m) {
   STRATA_ASSIGN_OR_RETURN(ConfigNode mq, id.Child("mqtt"));
-  STRATA_RETURN_IF_ERROR(mq.CheckKeys({"url", "client_id", "prefix"}));
+  STRATA_RETURN_IF_ERROR(mq.CheckKeys({"url", "client_id", "prefix", "username", "password_file",
+                                       "password_env", "ca_file", "cert_file", "key_file"}));
   STRATA_RETURN_IF_ERROR(mq.Get("url", &m->url));
-  if (!m->url.empty() && m->url.rfind("tcp://", 0) != 0 && m->url.rfind("ssl://", 0) != 0)
-    return InvalidArgumentError(mq.Where("url") + ": must start with tcp:// or ssl://");
+  if (!m->url.empty() && m->url.rfind("tcp://", 0) != 0 && m->url.rfind("ssl://", 0) != 0 &&
+      m->url.rfind("mqtts://", 0) != 0)
+    return InvalidArgumentError(mq.Where("url") + ": must start with tcp://, ssl:// or mqtts://");
+  STRATA_RETURN_IF_ERROR(ParseMqttAuth(mq, &m->auth));
   STRATA_RETURN_IF_ERROR(mq.Get("client_id", &m->client_id));
   STRATA_RETURN_IF_ERROR(mq.Get("prefix", &m->prefix));
   static const std::regex kPrefix("[a-z0-9_-]{1,64}(/[a-z0-9_-]{1,64}){0,3}");
@@ -78,7 +83,10 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
                                        "notify_spool_max_bytes",
                                        "notify_backoff",
                                        "notify_backoff_max",
-                                       "dedupe_ids"}));
+                                       "dedupe_ids",
+                                       "token_file",
+                                       "token_env",
+                                       "ca_file"}));
   IdentifyConfig& c = out->identify;
   c.data_dir = args.data_dir;
   STRATA_RETURN_IF_ERROR(id.GetEnum("encoder", &c.encoder.backend, {"lbph", "mobilefacenet"}));
@@ -98,6 +106,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   if (!c.notify_url.empty() && c.notify_url.rfind("http://", 0) != 0 &&
       c.notify_url.rfind("https://", 0) != 0)
     return InvalidArgumentError(id.Where("notify_url") + ": must start with http:// or https://");
+  STRATA_RETURN_IF_ERROR(ParseHttpClientAuth(id, &c.notify_auth));  // credentials for notify_url
   STRATA_RETURN_IF_ERROR(id.GetInRange("notify_queue", &c.notify_queue, 1, 100000));
   STRATA_RETURN_IF_ERROR(ParseSpool(id, &c));
   STRATA_RETURN_IF_ERROR(ParseMqtt(id, &c.mqtt));

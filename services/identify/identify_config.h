@@ -17,7 +17,8 @@ struct Options {
 // face_manifest, threshold, gallery: {path, key_file, allow_plaintext, max_templates_per_person},
 // enrol_whole_image, notify_url, notify_queue, notify_backoff, notify_backoff_max,
 // notify_spool_dir, notify_spool_max_items, notify_spool_max_bytes, dedupe_ids,
-// mqtt: {url, client_id, prefix}, max_image_width, max_image_height, instances}. The data dir (--data-dir) holds the gallery and its key by
+// token_file, token_env, ca_file (for notify_url), mqtt: {url, client_id, prefix, username,
+// password_file, password_env, ca_file, cert_file, key_file}, max_image_width, max_image_height, instances}. The data dir (--data-dir) holds the gallery and its key by
 // default. Unknown keys and out-of-range values are InvalidArgument naming file, key and line.
 Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out);
 

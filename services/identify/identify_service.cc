@@ -11,6 +11,7 @@
 
 #include "gallery_key.h"
 #include "identify_internal.h"
+#include "strata/transport/client_config.h"
 
 namespace strata::embedded {
 extern const std::string_view identify_openapi;
@@ -69,9 +70,9 @@ Result<std::unique_ptr<mqtt::MqttClient>> ConnectMqtt(const MqttSettings& m) {
   std::string client_id = m.client_id;
   if (client_id.empty())
     client_id = "strata-identify-" + std::to_string(std::random_device{}() % 1000000000u);
-  STRATA_ASSIGN_OR_RETURN(
-      auto client,
-      mqtt::MqttClient::Create({.uri = m.url, .client_id = client_id, .link_src = "identify"}));
+  mqtt::Config mc{.uri = m.url, .client_id = client_id, .link_src = "identify"};
+  CopyMqttAuth(m.auth, &mc);
+  STRATA_ASSIGN_OR_RETURN(auto client, mqtt::MqttClient::Create(mc));
   STRATA_RETURN_IF_ERROR(client->Connect(std::chrono::seconds(5)));
   return client;
 }
@@ -133,7 +134,8 @@ Result<std::unique_ptr<IdentifyService>> IdentifyService::Create(const Config& c
                                                .spool_dir = spool,
                                                .spool_max_items = config.notify_spool_max_items,
                                                .spool_max_bytes = config.notify_spool_max_bytes,
-                                               .backoff_max = config.notify_backoff_max}));
+                                               .backoff_max = config.notify_backoff_max,
+                                               .auth = config.notify_auth}));
   }
   if (!config.mqtt.url.empty()) {
     STRATA_ASSIGN_OR_RETURN(s->mqtt_, ConnectMqtt(config.mqtt));

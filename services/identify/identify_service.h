@@ -50,6 +50,7 @@ struct MqttSettings {
   std::string url;        // "" = no MQTT; e.g. tcp://127.0.0.1:1883
   std::string client_id;  // "" = strata-identify-<random>
   std::string prefix = "strata";
+  mqtt::Config auth;  // username / password / ca_file / cert_file / key_file (ParseMqttAuth)
 };
 
 struct IdentifyConfig {
@@ -61,6 +62,7 @@ struct IdentifyConfig {
   GallerySettings gallery;
   bool enrol_whole_image = true;  // lbph: no face found → the whole image is the face
   std::string notify_url;         // "" = do not forward
+  http::ClientConfig notify_auth;  // token_file / token_env / ca_file (ParseHttpClientAuth)
   int notify_queue = 64;
   std::chrono::milliseconds notify_backoff{200};
   // "" = memory queue (best effort); else store-and-forward spool (relative: under data_dir)

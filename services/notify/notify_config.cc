@@ -5,6 +5,7 @@
 #include <cmath>
 #include <regex>
 
+#include "strata/transport/client_config.h"
 #include "transport/url_policy.h"
 
 namespace strata::notify_service {
@@ -64,8 +65,10 @@ Status ParseCameras(const ConfigNode& n, NotifyConfig* c) {
 
 Status ParseSinks(const ConfigNode& n, NotifyConfig* c) {
   STRATA_ASSIGN_OR_RETURN(ConfigNode mq, n.Child("mqtt"));
-  STRATA_RETURN_IF_ERROR(mq.CheckKeys({"url", "client_id", "prefix"}));
+  STRATA_RETURN_IF_ERROR(mq.CheckKeys({"url", "client_id", "prefix", "username", "password_file",
+                                       "password_env", "ca_file", "cert_file", "key_file"}));
   STRATA_RETURN_IF_ERROR(mq.Get("url", &c->mqtt.url));
+  STRATA_RETURN_IF_ERROR(ParseMqttAuth(mq, &c->mqtt.auth));
   STRATA_RETURN_IF_ERROR(mq.Get("client_id", &c->mqtt.client_id));
   STRATA_RETURN_IF_ERROR(mq.Get("prefix", &c->mqtt.prefix));
   static const std::regex kPrefix("[a-z0-9_-]{1,64}(/[a-z0-9_-]{1,64}){0,3}");

@@ -15,6 +15,7 @@
 
 #include "strata/core/config.h"
 #include "strata/transport/http.h"
+#include "strata/transport/mqtt.h"
 #include "strata/transport/service.h"
 #include "strata/vision/image_io.h"
 
@@ -31,6 +32,7 @@ struct MqttSinkConfig {
   std::string url;        // "" = no MQTT sink, e.g. tcp://127.0.0.1:1883
   std::string client_id;  // "" = strata-notify-<random>
   std::string prefix = "strata";
+  mqtt::Config auth;  // username / password / ca_file / cert_file / key_file (ParseMqttAuth)
 };
 
 struct WebhookConfig {
@@ -63,7 +65,8 @@ struct Options {
 
 // Reads `server:` (shared section) and `notify:` {db, snapshots_dir, alert_on_unknown,
 // alert_on_person, cooldown, unknown_snapshot_retention, snapshot_min_gain, sweep_interval,
-// mqtt{url, client_id, prefix}, webhook{url, timeout, max_attempts, backoff},
+// mqtt{url, client_id, prefix, username, password_file, password_env, ca_file, cert_file,
+// key_file}, webhook{url, timeout, max_attempts, backoff},
 // cameras{<cam>: {zones: {<name>: [[x, y], ...]}}}, max_image_width, max_image_height,
 // public_url}. db and snapshots_dir default to <data_dir>/notify.db and <data_dir>/snapshots.
 // Unknown keys and bad values are InvalidArgument naming file, key and line.

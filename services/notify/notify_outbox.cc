@@ -6,6 +6,7 @@
 #include <set>
 
 #include "strata/metrics/metrics.h"
+#include "strata/transport/client_config.h"
 
 namespace strata::notify_service {
 namespace {
@@ -28,9 +29,9 @@ Result<std::unique_ptr<Publisher>> Publisher::Create(const MqttSinkConfig& mqtt,
   p->webhook_config_ = webhook;
   p->store_ = store;
   if (!mqtt.url.empty()) {
-    STRATA_ASSIGN_OR_RETURN(
-        p->mqtt_, mqtt::MqttClient::Create(
-                      {.uri = mqtt.url, .client_id = mqtt.client_id, .link_src = "notify"}));
+    mqtt::Config mc{.uri = mqtt.url, .client_id = mqtt.client_id, .link_src = "notify"};
+    CopyMqttAuth(mqtt.auth, &mc);
+    STRATA_ASSIGN_OR_RETURN(p->mqtt_, mqtt::MqttClient::Create(mc));
   }
   if (!webhook.url.empty()) {
     size_t scheme = webhook.url.find("://");

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <regex>
 
+#include "strata/transport/client_config.h"
 #include "transport/url_policy.h"
 
 namespace strata::roof_service {
@@ -69,7 +70,8 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_RETURN_IF_ERROR(roof.CheckKeys({"camera", "source", "capture_fps", "forward_fps",
                                          "jpeg_quality", "frame_change", "fog_url", "queue_frames",
                                          "loop", "realtime", "max_frames", "open_timeout", "block_when_full", "adaptive",
-                                         "read_timeout", "motion_window"}));
+                                         "read_timeout", "motion_window", "token_file", "token_env",
+                                         "ca_file"}));
   RoofConfig& c = out->roof;
   STRATA_RETURN_IF_ERROR(roof.Get("camera", &c.camera));
   static const std::regex kCamera("[a-z0-9_-]{1,64}");
@@ -87,6 +89,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_RETURN_IF_ERROR(roof.Get("fog_url", &c.fog_url));
   if (c.fog_url.rfind("http://", 0) != 0 && c.fog_url.rfind("https://", 0) != 0)
     return InvalidArgumentError(roof.Where("fog_url") + ": must start with http:// or https://");
+  STRATA_RETURN_IF_ERROR(ParseHttpClientAuth(roof, &c.fog_auth));  // credentials for fog_url
   STRATA_RETURN_IF_ERROR(roof.GetInRange("queue_frames", &c.queue_frames, 1, 1024));
   STRATA_RETURN_IF_ERROR(roof.GetInRange("motion_window", &c.motion_window, 1, 100000));
   STRATA_RETURN_IF_ERROR(roof.Get("loop", &c.loop));

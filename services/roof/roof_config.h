@@ -14,7 +14,7 @@ struct Options {
 };
 
 // Reads `server:` (shared section) and `roof:` {camera, source (required), capture_fps,
-// forward_fps, jpeg_quality, fog_url, queue_frames, loop, realtime, max_frames, motion_window,
+// forward_fps, jpeg_quality, fog_url, token_file, token_env, ca_file (for fog_url), queue_frames, loop, realtime, max_frames, motion_window,
 // open_timeout, read_timeout, block_when_full, adaptive: {target_p99, min_fps, window}, frame_change:
 // {method, downscale_height, interpolation, blur_kernel, pixel_threshold, dilate_iterations,
 // min_contour_area, min_changed_fraction, background_alpha, scene_change_fraction, keepalive}}.

@@ -51,6 +51,7 @@ struct RoofConfig {
   bool realtime = true;    // false: read files as fast as possible (tests, batch)
   int64_t max_frames = 0;  // stop capturing after this many frames; 0 = unlimited
   std::chrono::milliseconds fog_timeout{5000};
+  http::ClientConfig fog_auth;  // token_file / token_env / ca_file for fog_url
   // Live sources: a read that gives no frame within read_timeout reconnects (with backoff, for
   // ever); readiness fails while no frame has arrived for 2 x read_timeout (the watchdog).
   std::chrono::milliseconds open_timeout{10000};

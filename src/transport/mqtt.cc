@@ -59,6 +59,7 @@ struct MqttClient::Impl : public virtual ::mqtt::callback {
   std::thread dispatcher;
   std::atomic<int> connects{0};
   std::atomic<bool> is_up{false};
+  std::string tls_error;  // last TLS error reported by paho (guarded by mu)
 
   void Post(std::function<void()> task, bool bounded) {
     std::unique_lock lock(mu);
@@ -172,6 +173,15 @@ Result<std::unique_ptr<MqttClient>> MqttClient::Create(const Config& config) {
   std::unique_ptr<MqttClient> c(new MqttClient());
   Impl& impl = *c->impl_;
   impl.config = config;
+  // paho wants ssl:// and tcp://; accept the mqtts:// and mqtt:// spellings too.
+  if (config.uri.rfind("mqtts://", 0) == 0) impl.config.uri = "ssl://" + config.uri.substr(8);
+  if (config.uri.rfind("mqtt://", 0) == 0) impl.config.uri = "tcp://" + config.uri.substr(7);
+  const bool tls = impl.config.uri.rfind("ssl://", 0) == 0;
+  if (!tls && (!config.ca_file.empty() || !config.cert_file.empty() || !config.key_file.empty()))
+    return InvalidArgumentError("MQTT ca_file/cert_file/key_file need an ssl:// or mqtts:// "
+                                "uri, got '" + config.uri + "'");
+  if (config.cert_file.empty() != config.key_file.empty())
+    return InvalidArgumentError("MQTT cert_file and key_file go together");
   if (impl.config.client_id.empty()) {
     std::random_device rd;
     impl.config.client_id = "strata-" + std::to_string(rd()) + std::to_string(rd());
@@ -183,11 +193,23 @@ Result<std::unique_ptr<MqttClient>> MqttClient::Create(const Config& config) {
   }
   auto b = ::mqtt::connect_options_builder()
                .clean_session(config.clean_session)
+               .mqtt_version(MQTTVERSION_3_1_1)  // no silent 3.1 fallback: a refusal is final
                .keep_alive_interval(std::chrono::seconds(config.keep_alive_s))
                .connect_timeout(std::chrono::milliseconds(config.op_timeout))
                .automatic_reconnect(std::chrono::seconds(config.reconnect_min_s),
                                     std::chrono::seconds(config.reconnect_max_s));
   if (!config.username.empty()) b.user_name(config.username).password(config.password);
+  if (tls) {
+    auto ssl = ::mqtt::ssl_options_builder();
+    ssl.enable_server_cert_auth(true).verify(true).error_handler(
+        [&impl](const std::string& msg) {
+          std::lock_guard lock(impl.mu);
+          impl.tls_error = msg.substr(0, msg.find_last_not_of(" \r\n") + 1);
+        });
+    if (!config.ca_file.empty()) ssl.trust_store(config.ca_file);
+    if (!config.cert_file.empty()) ssl.key_store(config.cert_file).private_key(config.key_file);
+    b.ssl(ssl.finalize());
+  }
   if (!config.will_topic.empty())
     b.will(::mqtt::message(config.will_topic, config.will_payload, 1, config.will_retained));
   impl.options = b.finalize();
@@ -220,6 +242,12 @@ Status MqttClient::Connect(std::chrono::milliseconds deadline) {
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
+  std::string tls_error;
+  {
+    std::lock_guard lock(impl_->mu);
+    tls_error = impl_->tls_error;
+  }
+  if (!tls_error.empty()) last += " (TLS: " + tls_error + ")";
   return UnavailableError("cannot connect to MQTT broker " + impl_->config.uri + ": " + last);
 }
 

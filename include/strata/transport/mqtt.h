@@ -37,6 +37,11 @@ struct Config {
   int keep_alive_s = 20;
   std::string username;
   std::string password;  // never logged
+  // TLS, used when uri is ssl:// or mqtts:// (mapped to ssl://): the broker's certificate is
+  // verified (chain and host name) against ca_file (PEM; empty = the system store). cert_file +
+  // key_file add a client certificate. Setting any of them with a tcp:// uri is InvalidArgument.
+  std::string ca_file;
+  std::string cert_file, key_file;
   std::string will_topic;  // last will, published by the broker if we vanish
   std::string will_payload = "offline";
   bool will_retained = true;
@@ -59,12 +64,13 @@ using MessageHandler = std::function<void(const Message&)>;
 
 class MqttClient {
  public:
-  // InvalidArgument for a malformed URI or QoS settings.
+  // InvalidArgument for a malformed URI, QoS settings or TLS files without an ssl:// uri.
   static Result<std::unique_ptr<MqttClient>> Create(const Config& config);
   ~MqttClient();
 
   // Connects, retrying with backoff until `deadline` passes; Unavailable if the broker never
-  // answered, Unauthenticated if it refused the credentials. After a successful connect the
+  // answered (with the TLS error, e.g. a certificate that ca_file does not verify), Unauthenticated
+  // if it refused the credentials. After a successful connect the
   // client reconnects by itself whenever the connection drops.
   Status Connect(std::chrono::milliseconds deadline);
   // QoS 0 returns once queued; QoS 1 once the broker acknowledged (or DeadlineExceeded).
