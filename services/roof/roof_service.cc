@@ -6,6 +6,7 @@
 
 #include "strata/core/clock.h"
 #include "strata/metrics/metrics.h"
+#include "strata/transport/client_config.h"
 #include "strata/transport/link_meter.h"
 #include "strata/vision/image_io.h"
 
@@ -69,13 +70,15 @@ Result<std::unique_ptr<RoofService>> RoofService::Create(const Config& config) {
   s->live_source_ = !src.is_file();
   s->source_.emplace(std::move(src));
   s->source_open_ = true;
-  STRATA_ASSIGN_OR_RETURN(s->fog_, http::HttpClient::Create({.base_url = config.fog_url,
-                                                             .connect_timeout = config.fog_timeout,
-                                                             .read_timeout = config.fog_timeout,
-                                                             .write_timeout = config.fog_timeout,
-                                                             .max_retries = 0,
-                                                             .link_src = "roof",
-                                                             .link_dst = "fog"}));
+  http::ClientConfig fog{.base_url = config.fog_url,
+                         .connect_timeout = config.fog_timeout,
+                         .read_timeout = config.fog_timeout,
+                         .write_timeout = config.fog_timeout,
+                         .max_retries = 0,
+                         .link_src = "roof",
+                         .link_dst = "fog"};
+  CopyHttpClientAuth(config.fog_auth, &fog);
+  STRATA_ASSIGN_OR_RETURN(s->fog_, http::HttpClient::Create(fog));
   return s;
 }
 
@@ -134,7 +137,9 @@ void RoofService::Reopen() {
     }
     if (attempt == 0) Count(config_.camera, "source_errors_total", "Source open/read failures");
     if (!SleepFor(backoff)) return;
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    // Capped at 2 s so frames resume within ~2 s of a camera's return (issue 8: <= 5 s); a
+    // refused connection costs the camera nothing (roof_stall_test measures it).
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
 }
 

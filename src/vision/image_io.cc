@@ -15,7 +15,11 @@ bool IsSof(uint8_t m) {
   return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
 }
 
-Result<ImageHeader> ProbeJpeg(std::span<const uint8_t> b) {
+// Sequential, progressive and lossless Huffman-coded frames; arithmetic coding (C9..CF) can spend
+// less than a bit per block.
+bool IsHuffmanSof(uint8_t m) { return IsSof(m) && m < 0xC8; }
+
+Result<ImageHeader> ProbeJpeg(std::span<const uint8_t> b, uint8_t* sof_marker = nullptr) {
   size_t i = 2;
   while (true) {
     if (i >= b.size()) return InvalidArgumentError("JPEG truncated before the frame header (SOF)");
@@ -40,6 +44,7 @@ Result<ImageHeader> ProbeJpeg(std::span<const uint8_t> b) {
         return InvalidArgumentError("JPEG frame header has a zero dimension (" +
                                     std::to_string(width) + "x" + std::to_string(height) + ")");
       }
+      if (sof_marker) *sof_marker = m;
       return ImageHeader{ImageFormat::kJpeg, width, height, static_cast<int>(b[i + 7])};
     }
     i += static_cast<size_t>(len);
@@ -96,6 +101,19 @@ Result<cv::Mat> Decode(std::span<const uint8_t> bytes, const ImageLimits& limits
       }
     }
     if (!eoi) return InvalidArgumentError("JPEG truncated or corrupt: no end-of-image marker");
+    // A Huffman-coded scan spends at least one bit on every 8x8 luma block (the DC code), so a
+    // file smaller than that cannot hold the frame it claims: libjpeg would pad it with grey and
+    // turn a few KB into a frame of up to max_pixels (a decompression bomb).
+    uint8_t sof = 0;
+    STRATA_RETURN_IF_ERROR(ProbeJpeg(bytes, &sof).status());
+    const uint64_t blocks = ((static_cast<uint64_t>(h.width) + 7) / 8) *
+                            ((static_cast<uint64_t>(h.height) + 7) / 8);
+    if (IsHuffmanSof(sof) && static_cast<uint64_t>(n) * 8 < blocks) {
+      return InvalidArgumentError("JPEG of " + std::to_string(n) + " bytes is too small for its " +
+                                  std::to_string(h.width) + "x" + std::to_string(h.height) +
+                                  " frame header (at least " + std::to_string((blocks + 7) / 8) +
+                                  " bytes needed)");
+    }
   }
   cv::Mat out;
   try {

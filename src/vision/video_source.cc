@@ -1,6 +1,7 @@
 #include "strata/vision/video_source.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <opencv2/videoio.hpp>
 
@@ -60,7 +61,16 @@ Result<VideoSource> VideoSource::Open(const Config& config) {
     } else {
       opened = src.cap_->open(uri, cv::CAP_FFMPEG, params);
     }
-    if (opened && !src.cap_->read(src.pending_)) src.pending_.release();
+    // The first frame, skipping undecodable ones like Read does.
+    const auto start = std::chrono::steady_clock::now();
+    for (int bad = 0; opened && bad < kMaxBadFrames; ++bad) {
+      if (src.cap_->read(src.pending_) && !src.pending_.empty()) {
+        src.frames_skipped_ = bad;
+        break;
+      }
+      src.pending_.release();
+      if (std::chrono::steady_clock::now() - start >= config.read_timeout) break;
+    }
   } catch (const cv::Exception&) {
     opened = false;
   }
@@ -89,16 +99,32 @@ Result<bool> VideoSource::Read(cv::Mat* frame) {
     ++frames_read_;
     return true;
   }
-  bool ok = false;
-  try {
-    ok = cap_->read(*frame);
-  } catch (const cv::Exception& e) {
-    return UnavailableError("video source '" + Shown(config_.uri) + "': " + e.err);
-  }
-  if (!ok || frame->empty()) {
-    if (is_file_) return false;
-    return UnavailableError("video source '" + Shown(config_.uri) + "' gave no frame within " +
-                            std::to_string(config_.read_timeout.count()) + " ms");
+  // A failed read is either the end (file end, closed connection, read timeout) or one frame the
+  // decoder rejected; OpenCV's FFmpeg capture carries on with the next packet after the latter, so
+  // retry a bounded number of times within read_timeout and count what was skipped.
+  const auto start = std::chrono::steady_clock::now();
+  for (int failures = 0;; ++failures) {
+    bool ok = false;
+    try {
+      ok = cap_->read(*frame);
+    } catch (const cv::Exception& e) {
+      return UnavailableError("video source '" + Shown(config_.uri) + "': " + e.err);
+    }
+    if (ok && !frame->empty()) {
+      frames_skipped_ += failures;
+      break;
+    }
+    const bool timed_out = std::chrono::steady_clock::now() - start >= config_.read_timeout;
+    if (failures + 1 >= kMaxBadFrames || timed_out) {
+      if (is_file_) return false;
+      if (!timed_out) {
+        return UnavailableError("video source '" + Shown(config_.uri) +
+                                "' stopped giving frames (stream closed, or " +
+                                std::to_string(kMaxBadFrames) + " undecodable frames in a row)");
+      }
+      return UnavailableError("video source '" + Shown(config_.uri) + "' gave no frame within " +
+                              std::to_string(config_.read_timeout.count()) + " ms");
+    }
   }
   ++frames_read_;
   return true;

@@ -2,7 +2,9 @@
 // explicit backend (FFmpeg for files and URLs, V4L2 for camera indices) and open/read timeouts so
 // a dead stream cannot hang the roof service. Open() reads the first frame, so a file that exists
 // but cannot be decoded fails at Open with one readable line. Reconnect/watchdog policy belongs to
-// the service; this class only reports Unavailable / DeadlineExceeded.
+// the service; this class only reports Unavailable / DeadlineExceeded. A frame the decoder rejects
+// (a corrupt JPEG in an MJPEG stream, a damaged H.264 slice) is skipped and counted in
+// frames_skipped(), as long as a good frame follows within read_timeout and kMaxBadFrames reads.
 // Thread-safety: NOT thread-safe; one reader thread per source.
 //
 //   STRATA_ASSIGN_OR_RETURN(VideoSource src, VideoSource::Open({.uri = "vtest.avi"}));
@@ -39,12 +41,17 @@ class VideoSource {
   VideoSource& operator=(VideoSource&&) noexcept;
   ~VideoSource();
 
+  // Consecutive undecodable frames skipped before a read gives up (live: Unavailable; file: end).
+  static constexpr int kMaxBadFrames = 25;
+
   // true with a frame; false at the end of a file. Unavailable when a live stream stops giving
-  // frames (read timeout).
+  // frames (read timeout, closed connection, or kMaxBadFrames undecodable frames in a row).
   Result<bool> Read(cv::Mat* frame);
   double fps() const { return fps_; }
   cv::Size size() const { return size_; }
   int64_t frames_read() const { return frames_read_; }
+  // Undecodable frames skipped by Read (each followed by a good frame).
+  int64_t frames_skipped() const { return frames_skipped_; }
   bool is_file() const { return is_file_; }
   const std::string& uri() const { return config_.uri; }
 
@@ -56,6 +63,7 @@ class VideoSource {
   double fps_ = 0;
   cv::Size size_;
   int64_t frames_read_ = 0;
+  int64_t frames_skipped_ = 0;
   bool is_file_ = false;
 };
 
