@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "segment_receipts.h"
+
+#include "strata/transport/client_config.h"
+
 namespace strata::embedded {
 extern const std::string_view segment_openapi;
 }
@@ -42,18 +46,22 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
     return InvalidArgumentError("segment.history_every_events must be >= 1");
   if (c.history.every.count() <= 0) return InvalidArgumentError("segment.history_every must be > 0");
   STRATA_ASSIGN_OR_RETURN(ConfigNode mq, root.Child("mqtt"));
-  STRATA_RETURN_IF_ERROR(mq.CheckKeys({"uri"}));
+  STRATA_RETURN_IF_ERROR(mq.CheckKeys({"uri", "username", "password_file", "password_env",
+                                       "ca_file", "cert_file", "key_file"}));
   STRATA_RETURN_IF_ERROR(mq.Get("uri", &out->mqtt_uri));
+  STRATA_RETURN_IF_ERROR(ParseMqttAuth(mq, &out->mqtt_auth));
   return Status::Ok();
 }
 
 Result<std::unique_ptr<mqtt::MqttClient>> ConnectBus(const Options& opts, SegmentService& service) {
   const std::string node = opts.service.node;
-  STRATA_ASSIGN_OR_RETURN(auto bus, mqtt::MqttClient::Create({.uri = opts.mqtt_uri,
-                                                              .client_id = "strata-segment-" + node,
-                                                              .clean_session = false,
-                                                              .will_topic = "strata/node/" + node + "/availability",
-                                                              .link_src = node}));
+  mqtt::Config mc{.uri = opts.mqtt_uri,
+                  .client_id = "strata-segment-" + node,
+                  .clean_session = false,
+                  .will_topic = "strata/node/" + node + "/availability",
+                  .link_src = node};
+  CopyMqttAuth(opts.mqtt_auth, &mc);
+  STRATA_ASSIGN_OR_RETURN(auto bus, mqtt::MqttClient::Create(mc));
   mqtt::MqttClient* raw = bus.get();
   service.SetChangeSink([raw, node](const nlohmann::json& change) {
     Status s = raw->Publish("strata/seg/" + node + "/changes", change.dump(), 1, false);
@@ -61,15 +69,13 @@ Result<std::unique_ptr<mqtt::MqttClient>> ConnectBus(const Options& opts, Segmen
   });
   // Inline: the batch is committed on paho's receive thread before it reads (and PUBACKs) the
   // next message, so a crash loses at most the message in hand (docs/services/segment.md).
-  STRATA_RETURN_IF_ERROR(bus->SubscribeInline(
-      "strata/seg/" + node + "/events", 1, [&service](const mqtt::Message& m) {
-        codec::EventBatch batch = codec::DecodeEventsNdjson(m.payload, 100000);
-        auto r = service.Ingest(batch);
-        if (!r.ok()) spdlog::error("MQTT events not ingested: {}", r.status().message());
-        else if (!batch.errors.empty())
-          spdlog::warn("MQTT events: {} line(s) rejected, first: line {}: {}", batch.errors.size(),
-                       batch.errors[0].line, batch.errors[0].reason);
-      }));
+  // On .../events/<publisher> a receipt follows each commit (segment_receipts.h), which closes
+  // that gap for publishers with an outbox.
+  for (const std::string suffix : {"", "/+"})
+    STRATA_RETURN_IF_ERROR(bus->SubscribeInline(
+        "strata/seg/" + node + "/events" + suffix, 1, [&service, raw, node](const mqtt::Message& m) {
+          HandleEventsMessage(service, *raw, node, m);
+        }));
   STRATA_RETURN_IF_ERROR(bus->Connect(std::chrono::seconds(10)));
   (void)bus->Publish("strata/node/" + node + "/availability", "online", 1, true);
   return bus;

@@ -61,7 +61,7 @@ void SegmentService::PublishChangesLocked() {
   sink_({{"node", config_.node}, {"changes", list}, {"segments", segs}, {"ts", FormatRfc3339(Clock::Real()->Now())}});
 }
 
-Result<json> SegmentService::Ingest(const codec::EventBatch& batch) {
+Result<json> SegmentService::Ingest(const codec::EventBatch& batch, IngestedIds* ids) {
   std::lock_guard lock(mu_);
   STRATA_ASSIGN_OR_RETURN(auto ack, store_->Append(batch.events));  // durable before ack
   json errors = json::array();
@@ -70,6 +70,13 @@ Result<json> SegmentService::Ingest(const codec::EventBatch& batch) {
   for (const auto& r : ack.rejected) {
     rejected[r.index] = true;
     errors.push_back({{"line", batch.event_lines[r.index]}, {"reason", r.status.message()}});
+  }
+  if (ids) {  // committed: every valid event is stored (now or before)
+    for (size_t i = 0; i < batch.events.size(); ++i)
+      if (!rejected[i] && !batch.events[i].id.empty()) ids->stored.push_back(batch.events[i].id);
+    for (const auto& r : ack.rejected)
+      if (!batch.events[r.index].id.empty())
+        ids->rejected.emplace_back(batch.events[r.index].id, r.status.message());
   }
   for (size_t i : ack.duplicate_indices) rejected[i] = true;  // stored before: not applied again
   for (size_t i = 0; i < batch.events.size(); ++i) {

@@ -16,6 +16,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "strata/codec/event_json.h"
 #include "strata/segment/assign.h"
@@ -35,6 +37,14 @@ struct Config {
   HistoryConfig history;                 // GET /api/v1/segments/history sampling
 };
 
+// Event ids of an ingested batch, for MQTT receipts (segment_receipts.h): `stored` were committed
+// now or before (duplicates), `rejected` were invalid (id, reason). Events without an id are in
+// neither.
+struct IngestedIds {
+  std::vector<std::string> stored;
+  std::vector<std::pair<std::string, std::string>> rejected;
+};
+
 // A segment change (birth, merge, death, relabel) to publish on strata/seg/<node>/changes.
 using ChangeSink = std::function<void(const nlohmann::json& change)>;
 
@@ -48,8 +58,8 @@ class SegmentService {
 
   // Ingests a decoded batch durably; the JSON answer lists the accepted count (duplicates
   // included), how many of them were duplicate event ids (stored once, not applied again) and
-  // per-line errors.
-  Result<nlohmann::json> Ingest(const codec::EventBatch& batch);
+  // per-line errors. With `ids`, also the ids of stored and rejected events (after the commit).
+  Result<nlohmann::json> Ingest(const codec::EventBatch& batch, IngestedIds* ids = nullptr);
   int64_t customers() const;
 
  private:
