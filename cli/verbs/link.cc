@@ -1,7 +1,7 @@
 // strata link: a userspace WAN link emulator (TCP proxy) between two services, with an admin API.
 //
 //   strata link --listen 127.0.0.1:9000 --upstream 127.0.0.1:8081 --name fog-cloud
-//       --latency 20ms --jitter 2ms --bandwidth 20mbit --loss 0.01
+//       --latency 20ms --jitter 2ms --bandwidth 20mbit --loss 0.01 [--slice-bytes 1]
 //       --admin 127.0.0.1:0 --port-file link.port --admin-port-file link.admin.port
 //
 // Runs until SIGTERM/SIGINT (exit 0). Bad flags: one line on stderr, exit 2. Latency and jitter
@@ -28,6 +28,7 @@ struct Options {
   std::string admin = "127.0.0.1:0";
   std::string port_file, admin_port_file;
   uint64_t seed = 1;
+  int64_t slice_bytes = 0;
 };
 
 // "HOST:PORT" → host, port; `min_port` is 0 for addresses we bind, 1 for ones we dial.
@@ -90,6 +91,7 @@ Status BuildConfig(const Options& o, link::LinkProxyConfig* c, std::string* admi
   auto bps = link::ParseBandwidth(o.bandwidth);
   if (!bps.ok()) return bps.status().WithContext("--bandwidth");
   d.bandwidth_bps = *bps;
+  d.slice_bytes = o.slice_bytes;
   c->settings.upstream = c->settings.downstream = d;
   c->settings.jitter_distribution = o.jitter_distribution == "normal"
                                         ? link::JitterDistribution::kNormal
@@ -152,6 +154,9 @@ void RegisterLink(CLI::App& app, Context& ctx) {
   cmd->add_option("--bandwidth", o->bandwidth,
                   "Cap per direction, e.g. 20mbit (default unlimited)");
   cmd->add_option("--loss", o->loss, "Per-segment loss probability, e.g. 0.01 or 1%");
+  cmd->add_option("--slice-bytes", o->slice_bytes,
+                  "Forward in writes of at most N bytes (1 = byte by byte; 0 = off)")
+      ->check(CLI::Range(int64_t{0}, link::kMaxSliceBytes));
   cmd->add_option("--partition-mode", o->partition_mode, "blackhole|reset")
       ->check(CLI::IsMember({"blackhole", "reset"}));
   cmd->add_option("--admin", o->admin, "Admin API address, HOST:PORT (default 127.0.0.1:0)");

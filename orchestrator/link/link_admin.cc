@@ -84,7 +84,8 @@ nlohmann::json LinkStatusJson(const LinkProxy& proxy) {
         {"connections_total", st.connections_total},
         {"connections_active", st.connections_active},
         {"connections_refused", st.connections_refused},
-        {"partitions_total", st.partitions_total}}}};
+        {"partitions_total", st.partitions_total},
+        {"half_opened_total", st.half_opened_total}}}};
 }
 
 void RegisterLinkRoutes(http::HttpServer& server, LinkProxy& proxy) {
@@ -93,6 +94,12 @@ void RegisterLinkRoutes(http::HttpServer& server, LinkProxy& proxy) {
   server.Route("PUT", "/api/v1/link", [p](const http::Request& r) { return PutLink(*p, r); });
   server.Route("POST", "/api/v1/link/partition",
                [p](const http::Request& r) { return PostPartition(*p, r); });
+  server.Route("POST", "/api/v1/link/half-open", [p](const http::Request&) {
+    const int n = p->HalfOpen();
+    nlohmann::json j = LinkStatusJson(*p);
+    j["half_opened"] = n;
+    return Result<http::Response>(http::Response::Json(j));
+  });
   server.Route("DELETE", "/api/v1/link/partition", [p](const http::Request&) {
     p->Heal();
     return Result<http::Response>(http::Response::Json(LinkStatusJson(*p)));

@@ -142,5 +142,15 @@ TEST_F(LinkAdminTest, PartitionThenHeal) {
   EXPECT_EQ(Ping()->status, 200);
 }
 
+TEST_F(LinkAdminTest, HalfOpenCountsTheConnectionsItAffected) {
+  ASSERT_EQ(Ping()->status, 200);  // one connection through the link (its client is gone)
+  auto r = api_->Post("/api/v1/link/half-open", "", "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  const int n = (*r->Json())["half_opened"].get<int>();
+  EXPECT_LE(n, 1);  // 1, unless the proxy already saw the closed client
+  EXPECT_EQ((*r->Json())["stats"]["half_opened_total"], n);
+  EXPECT_EQ(Ping()->status, 200);  // a new connection is not affected
+}
+
 }  // namespace
 }  // namespace strata::link

@@ -6,6 +6,8 @@
 // so bytes are never reordered; released chunks are written in slices booked on the shared
 // TokenBucket. Reading pauses while the queue holds max_queue_bytes. A FIN is forwarded (as
 // shutdown(SHUT_WR)) after the bytes before it, with the same delay; errors reset both ends.
+// slice_bytes > 0 caps every send() (1 = byte by byte). A half-open connection drops its queue,
+// reads and discards whatever arrives and forwards nothing, until an end closes it.
 #include "link_connection.h"
 
 #include <fcntl.h>
@@ -193,6 +195,19 @@ void Connection::Pump(Direction dir, int src, int dst) {
   std::string buf(kReadBytes, '\0');
 
   while (!aborted_ && !shared_->stopping) {
+    if (half_open_) {
+      queue.clear();
+      pollfd p{src, POLLIN, 0};
+      if (PollFor(&p, 1, kIdle) < 0 && errno != EINTR) break;
+      if (p.revents != 0) {
+        ssize_t n = recv(src, buf.data(), buf.size(), 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+          Abort(/*reset=*/false);  // an end closed it: close both, quietly
+          return;
+        }
+      }
+      continue;
+    }
     auto now = Clock::now();
     Clock::duration wait = queue.empty() ? Clock::duration(kIdle) : Clock::duration(kTick);
     bool want_write = false;
@@ -206,6 +221,8 @@ void Connection::Pump(Direction dir, int src, int dst) {
       } else {
         if (granted == 0) {
           granted = std::min(head.data.size() - head.offset, bucket.SliceBytes());
+          const int64_t slice = shared_->Settings(dir).slice_bytes;
+          if (slice > 0) granted = std::min(granted, static_cast<size_t>(slice));
           grant_at = bucket.Reserve(granted, now);
         }
         if (grant_at <= now)
@@ -244,6 +261,7 @@ void Connection::Pump(Direction dir, int src, int dst) {
         granted -= static_cast<size_t>(k);
         queued -= static_cast<size_t>(k);
         shared_->bytes[dir] += static_cast<uint64_t>(k);
+        shared_->writes[dir]++;
         shared_->m_bytes[dir].Inc(static_cast<double>(k));
         if (head.offset == head.data.size()) queue.pop_front();
       }

@@ -30,8 +30,10 @@ struct LinkShared {
 
   std::atomic<uint64_t> bytes[2] = {0, 0};
   std::atomic<uint64_t> retransmits[2] = {0, 0};
+  std::atomic<uint64_t> writes[2] = {0, 0};  // send() calls that delivered bytes
   std::atomic<uint64_t> connections_total{0}, connections_active{0}, connections_refused{0};
   std::atomic<uint64_t> partitions_total{0};
+  std::atomic<uint64_t> half_opened_total{0};
 
   metrics::Counter m_bytes[2], m_retransmits[2], m_connections, m_refused, m_partitions;
   metrics::Gauge m_active, m_partitioned;
@@ -58,6 +60,10 @@ class Connection {
   void Start();
   // Ends the connection from outside: `reset` → RST to both ends, else FIN. Idempotent.
   void Abort(bool reset);
+  // Makes the connection half-open: nothing more is forwarded either way and nothing is closed
+  // by the proxy; bytes either end sends are read and discarded (its writes succeed) until an
+  // end closes or resets, which then closes both sockets. Idempotent.
+  void HalfOpen() { half_open_ = true; }
   bool done() const { return done_.load(); }
 
  private:
@@ -70,7 +76,7 @@ class Connection {
   uint64_t id_;
   std::mutex fd_mu_;  // guards the fds against Abort racing CloseAll
   int client_fd_, upstream_fd_ = -1;
-  std::atomic<bool> aborted_{false}, done_{false};
+  std::atomic<bool> aborted_{false}, done_{false}, half_open_{false};
   std::atomic<int> pumps_finished_{0};
   std::thread thread_;
 };

@@ -209,6 +209,18 @@ void LinkProxy::Heal() {
   s.m_partitioned.Set(0);
 }
 
+int LinkProxy::HalfOpen() {
+  int n = 0;
+  std::lock_guard<std::mutex> lock(impl_->conns_mu);
+  for (auto& c : impl_->conns)
+    if (!c->done()) {
+      c->HalfOpen();
+      ++n;
+    }
+  impl_->shared.half_opened_total += static_cast<uint64_t>(n);
+  return n;
+}
+
 bool LinkProxy::partitioned() const { return impl_->shared.partitioned; }
 PartitionMode LinkProxy::partition_mode() const {
   return static_cast<PartitionMode>(impl_->shared.partition_mode.load());
@@ -220,11 +232,13 @@ LinkStats LinkProxy::stats() const {
   for (int d = 0; d < 2; ++d) {
     out.bytes[d] = s.bytes[d];
     out.retransmits[d] = s.retransmits[d];
+    out.writes[d] = s.writes[d];
   }
   out.connections_total = s.connections_total;
   out.connections_active = s.connections_active;
   out.connections_refused = s.connections_refused;
   out.partitions_total = s.partitions_total;
+  out.half_opened_total = s.half_opened_total;
   out.partitioned = s.partitioned;
   return out;
 }

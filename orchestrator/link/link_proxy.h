@@ -52,12 +52,14 @@ enum Direction { kUpstream = 0, kDownstream = 1 };
 struct LinkStats {
   uint64_t bytes[2] = {0, 0};        // delivered, indexed by Direction
   uint64_t retransmits[2] = {0, 0};  // emulated losses (chunks held for one RTO)
+  uint64_t writes[2] = {0, 0};       // send() calls that delivered bytes (slice_bytes 1: = bytes)
   uint64_t connections_total = 0;    // accepted
   uint64_t connections_active = 0;
   uint64_t connections_refused = 0;  // closed without reaching the upstream: reset-mode
                                      // partition, max_connections, upstream unreachable, or a
                                      // client that gave up while held by a blackhole
   uint64_t partitions_total = 0;
+  uint64_t half_opened_total = 0;  // connections made half-open by HalfOpen()
   bool partitioned = false;
 };
 
@@ -79,6 +81,10 @@ class LinkProxy {
   void Partition(std::optional<PartitionMode> mode = std::nullopt);
   // Ends a partition: stalled connections resume, held connections proceed to the upstream.
   void Heal();
+  // Makes every open connection half-open (as when a peer vanishes without FIN or RST): nothing
+  // more passes on it and the proxy closes neither end; bytes sent into it are discarded. It
+  // ends when an end closes it. New connections are not affected. Returns how many.
+  int HalfOpen();
   bool partitioned() const;
   // The mode of the current partition (or of the next one when healed).
   PartitionMode partition_mode() const;

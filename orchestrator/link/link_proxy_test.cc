@@ -223,6 +223,48 @@ TEST(LinkProxyTest, ResetPartitionResetsConnectionsThenHealAcceptsNewOnes) {
   close(after);
 }
 
+TEST(LinkProxyTest, SliceBytesOneForwardsEveryByteInItsOwnWrite) {
+  EchoServer echo;
+  LinkSettings s;
+  s.upstream.slice_bytes = 1;  // only client -> upstream is sliced
+  auto proxy = StartProxy(echo.port(), s);
+  int fd = ConnectTo(proxy->port());
+  const std::string data = RandomBytes(3000, 7);
+  ASSERT_TRUE(SendAll(fd, data));
+  EXPECT_EQ(RecvExactly(fd, data.size(), 5s), data);  // intact and in order
+  EXPECT_EQ(Eventually([&] { return proxy->stats().bytes[kUpstream]; }, 3000), 3000u);
+  EXPECT_EQ(proxy->stats().writes[kUpstream], 3000u);  // one send() per byte
+  // The echo comes back unsliced: far fewer writes than bytes.
+  EXPECT_EQ(Eventually([&] { return proxy->stats().bytes[kDownstream]; }, 3000), 3000u);
+  EXPECT_LT(proxy->stats().writes[kDownstream], 3000u);
+  close(fd);
+}
+
+TEST(LinkProxyTest, HalfOpenConnectionsForwardNothingAndCloseNothingNewOnesWork) {
+  EchoServer echo;
+  auto proxy = StartProxy(echo.port());
+  int fd = ConnectTo(proxy->port());
+  ASSERT_TRUE(SendAll(fd, "before"));
+  ASSERT_EQ(RecvExactly(fd, 6, 2s), "before");
+  const uint64_t up_before = proxy->stats().bytes[kUpstream];
+  EXPECT_EQ(proxy->HalfOpen(), 1);
+  int status = 1;
+  ASSERT_TRUE(SendAll(fd, "lost"));  // the write succeeds ...
+  EXPECT_EQ(RecvExactly(fd, 4, 300ms, &status), "");
+  EXPECT_EQ(status, 0);  // ... no answer, and no FIN or RST either
+  EXPECT_EQ(proxy->stats().bytes[kUpstream], up_before);
+  EXPECT_EQ(proxy->stats().half_opened_total, 1u);
+  EXPECT_EQ(proxy->stats().connections_active, 1u);
+  int fresh = ConnectTo(proxy->port());  // new connections are not affected
+  ASSERT_TRUE(SendAll(fresh, "new"));
+  EXPECT_EQ(RecvExactly(fresh, 3, 2s), "new");
+  close(fd);  // the client gives up: the proxy closes its half-open connection
+  EXPECT_EQ(Eventually([&] { return proxy->stats().connections_active; }, 1), 1u);
+  ASSERT_TRUE(SendAll(fresh, "still"));
+  EXPECT_EQ(RecvExactly(fresh, 5, 2s), "still");
+  close(fresh);
+}
+
 TEST(LinkProxyTest, AStalledReceiverPushesBackOnTheSender) {
   // An upstream that accepts and never reads: the proxy must stop reading once its queue is
   // full, so the sender blocks after kernel buffers + max_queue_bytes, never after all it has.

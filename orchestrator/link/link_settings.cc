@@ -102,6 +102,18 @@ void ApplyDirectionKeys(const nlohmann::json& obj, const std::string& prefix,
       Number(v, field, 0, 1, &x, errors);
       if (errors->size() == before)
         for (auto* d : dirs) d->loss = x;
+    } else if (key == "slice_bytes") {
+      if (!v.is_number_integer()) {
+        errors->push_back(
+            {field, "expected an integer, got " + std::string(v.type_name()), v.is_number()});
+        continue;
+      }
+      const int64_t n = v.get<int64_t>();
+      if (n < 0 || n > kMaxSliceBytes) {
+        errors->push_back({field, "must be 0 (off) or in [1, 65536] bytes", true});
+        continue;
+      }
+      for (auto* d : dirs) d->slice_bytes = n;
     } else if (key == "bandwidth_bps") {
       if (!v.is_number_integer() && !(v.is_number() && std::isfinite(v.get<double>()) &&
                                       v.get<double>() == std::floor(v.get<double>()))) {
@@ -132,7 +144,7 @@ void ApplyDirectionKeys(const nlohmann::json& obj, const std::string& prefix,
     } else {
       errors->push_back({field,
                          "unknown key (known: latency_ms, jitter_ms, bandwidth_bps, "
-                         "bandwidth, loss)"});
+                         "bandwidth, loss, slice_bytes)"});
     }
   }
 }
@@ -183,7 +195,8 @@ nlohmann::json ToJson(const DirectionSettings& d) {
           {"jitter_ms", d.jitter_ms},
           {"bandwidth_bps", d.bandwidth_bps},
           {"bandwidth", FormatBandwidth(d.bandwidth_bps)},
-          {"loss", d.loss}};
+          {"loss", d.loss},
+          {"slice_bytes", d.slice_bytes}};
 }
 
 nlohmann::json ToJson(const LinkSettings& s) {
@@ -205,6 +218,8 @@ Status Validate(const LinkSettings& s) {
     if (d.bandwidth_bps < 0 || d.bandwidth_bps > kMaxBandwidthBps ||
         (d.bandwidth_bps > 0 && d.bandwidth_bps < 8))
       return InvalidArgumentError(dir + ".bandwidth_bps: must be 0 or in [8, 1e11]");
+    if (d.slice_bytes < 0 || d.slice_bytes > kMaxSliceBytes)
+      return InvalidArgumentError(dir + ".slice_bytes: must be 0 or in [1, 65536]");
   }
   return Status::Ok();
 }

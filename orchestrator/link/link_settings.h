@@ -33,6 +33,8 @@ struct DirectionSettings {
   double jitter_ms = 0;       // uniform: ±jitter_ms; normal: stddev; never reorders bytes
   int64_t bandwidth_bps = 0;  // bits per second; 0 = no cap
   double loss = 0;            // per-segment loss probability in [0, 1] (modelled as an RTO delay)
+  int64_t slice_bytes = 0;    // > 0: forward in send() calls of at most this many bytes (1 =
+                              // byte by byte, each its own segment); 0 = as read
   friend bool operator==(const DirectionSettings&, const DirectionSettings&) = default;
 };
 
@@ -46,6 +48,7 @@ struct LinkSettings {
 
 // Limits accepted by validation.
 inline constexpr double kMaxLatencyMs = 60'000;
+inline constexpr int64_t kMaxSliceBytes = 65'536;
 inline constexpr int64_t kMaxBandwidthBps = 100'000'000'000;  // 100 Gbit/s
 
 // "20mbit", "512kbit", "1gbit", "9600bit", "1.5mbit", a bare number of bits per second, or
@@ -68,8 +71,9 @@ struct FieldError {
 };
 
 // Applies a partial JSON settings document to `settings`: keys absent keep their value. Keys:
-// latency_ms, jitter_ms, bandwidth_bps, bandwidth ("20mbit"), loss (at the top level they set
-// both directions; inside "upstream"/"downstream" objects only that one), jitter_distribution
+// latency_ms, jitter_ms, bandwidth_bps, bandwidth ("20mbit"), loss, slice_bytes (at the top level
+// they set both directions; inside "upstream"/"downstream" objects only that one),
+// jitter_distribution
 // ("uniform"|"normal"), partition_mode ("blackhole"|"reset"). `extra_keys` are accepted at the
 // top level and left to the caller. Returns every problem found; `settings` is changed only when
 // there are none.

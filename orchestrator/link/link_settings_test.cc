@@ -60,7 +60,11 @@ TEST(LinkSettingsTest, ErrorsNameTheFieldAndLeaveSettingsUnchanged) {
                          {R"({"upstream": {"speed": 1}})", "upstream.speed", false},
                          {R"({"downstream": 3})", "downstream", false},
                          {R"({"partition_mode": "drop"})", "partition_mode", true},
-                         {R"({"jitter_distribution": 1})", "jitter_distribution", false}}) {
+                         {R"({"jitter_distribution": 1})", "jitter_distribution", false},
+                         {R"({"slice_bytes": -1})", "slice_bytes", true},
+                         {R"({"slice_bytes": 70000})", "slice_bytes", true},
+                         {R"({"slice_bytes": 1.5})", "slice_bytes", true},
+                         {R"({"slice_bytes": "1"})", "slice_bytes", false}}) {
     LinkSettings s;
     auto errors = ApplySettingsJson(nlohmann::json::parse(c.doc), &s);
     ASSERT_EQ(errors.size(), 1u) << c.doc;
@@ -73,6 +77,20 @@ TEST(LinkSettingsTest, ErrorsNameTheFieldAndLeaveSettingsUnchanged) {
   EXPECT_TRUE(
       ApplySettingsJson(nlohmann::json::parse(R"({"partitioned": true})"), &s, {"partitioned"})
           .empty());
+}
+
+TEST(LinkSettingsTest, SliceBytesSetsOneOrBothDirectionsAndRoundTrips) {
+  LinkSettings s;
+  ASSERT_TRUE(ApplySettingsJson(nlohmann::json::parse(R"({"slice_bytes": 1})"), &s).empty());
+  EXPECT_EQ(s.upstream.slice_bytes, 1);
+  EXPECT_EQ(s.downstream.slice_bytes, 1);
+  ASSERT_TRUE(ApplySettingsJson(nlohmann::json::parse(R"({"downstream": {"slice_bytes": 0}})"), &s)
+                  .empty());
+  EXPECT_EQ(s.upstream.slice_bytes, 1);
+  EXPECT_EQ(s.downstream.slice_bytes, 0);
+  EXPECT_EQ(ToJson(s)["upstream"]["slice_bytes"], 1);
+  s.upstream.slice_bytes = 65537;
+  EXPECT_NE(Validate(s).message().find("upstream.slice_bytes"), std::string::npos);
 }
 
 TEST(LinkSettingsTest, ValidateRejectsNonFiniteValues) {
