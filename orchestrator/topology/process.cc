@@ -62,6 +62,9 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vector<std:
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     dup2(out[1], STDOUT_FILENO);
     dup2(out[1], STDERR_FILENO);
+    // Nothing else of the launcher's (earlier children's log files, sockets) leaks into the
+    // child: every fd >= 3 closes on exec (err[1] stays usable until then).
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     execv(cargv[0], cargv.data());
     int e = errno;
     ssize_t unused = write(err[1], &e, sizeof e);

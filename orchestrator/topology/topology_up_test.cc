@@ -97,6 +97,19 @@ TEST_F(UpTest, StartsSupervisesRestartsAndStops) {
   std::string b_conf((std::istreambuf_iterator<char>(conf)), std::istreambuf_iterator<char>());
   EXPECT_NE(b_conf.find(Unit(st, "a")["url"].get<std::string>()), std::string::npos) << b_conf;
 
+  // b started after a: none of the launcher's fds (a's log file, sockets) leaked into it.
+  {
+    const std::string a_log = Unit(st, "a")["log"].get<std::string>();
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(
+             "/proc/" + std::to_string(Unit(st, "b")["pid"].get<int>()) + "/fd", ec)) {
+      std::error_code gone;  // an fd may close while we look
+      auto target = std::filesystem::read_symlink(e.path(), gone).string();
+      EXPECT_EQ(target.find(a_log), std::string::npos) << "b holds a's log file: " << target;
+    }
+    ASSERT_FALSE(ec) << ec.message();
+  }
+
   int code = -1;
   nlohmann::json status = StatusJson(&code);
   EXPECT_EQ(code, 0) << status.dump(2);
