@@ -156,6 +156,8 @@ void AggregatorService::Flush() {
 }
 
 void AggregatorService::Emit(const RoundRecord& rec) {
+  // Bounded: an aggregator with `rounds: 0` runs for ever (the soak found fl-fog growing ~0.7 MB/h).
+  if (history_.size() >= kMaxHistory) history_.erase(history_.begin());
   history_.push_back(rec);
   json j = {{"round", rec.round_id}, {"kind", rec.kind}, {"state", rec.outcome},
             {"clients", {{"ok", rec.participants.size()}, {"dropped", rec.missing.size()}}},

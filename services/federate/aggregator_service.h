@@ -75,7 +75,7 @@ class AggregatorService {
 
   RoundView Round() const;
   std::optional<federated::GlobalModel> Model() const;
-  std::vector<RoundRecord> History() const;
+  std::vector<RoundRecord> History() const;  // the newest kMaxHistory rounds
   double EpsilonSpent() const;
   // The DP budget (dp_budget, else dp_epsilon); nullopt when central DP is off.
   std::optional<double> EpsilonBudget() const;
@@ -137,6 +137,7 @@ class AggregatorService {
   std::map<std::string, federated::CentroidReport> reports_;
   uint64_t completed_ = 0;
   uint64_t round_bytes_ = 0;  // accepted payload bytes of the open round
+  static constexpr size_t kMaxHistory = 1000;  // newest rounds kept for /api/v1/rounds
   std::vector<RoundRecord> history_;
   std::optional<federated::GaussianMechanism> mech_;
   std::optional<federated::ZcdpAccountant> acct_;
