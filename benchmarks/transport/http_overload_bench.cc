@@ -10,26 +10,31 @@
 // 2. Slow clients: 16 idle keep-alive + 16 slowloris + 16 silent connections, then fresh GET
 //    /healthz requests; Strata's guarded server vs a bare httplib server with 8 pool threads
 //    (the thread-per-connection model it replaced), in the same run.
-// Usage: http_overload_bench [--quick]   (other --benchmark_* flags from scripts/bench.sh are
-// ignored). Results go into docs/benchmarks.md by hand.
+// 3. --service detect|ingest|lookup|all (overload_services.cc): the same 1x/2x procedure against
+//    the real strata-detect (POST /api/v1/frames, a vtest.avi JPEG, YOLO-fastest body) and
+//    strata-segment (POST /api/v1/events, GET /api/v1/customers/{id}/segment) binaries, with
+//    max_queue sized from a p99 target; --seconds N per load level (default 15).
+// Usage: http_overload_bench [--quick] [--service WHICH [--seconds N]]   (other --benchmark_*
+// flags from scripts/bench.sh are ignored). Results go into docs/benchmarks.md by hand.
 #include <httplib.h>
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "../../services/hello/hello_routes.h"
-#include "raw_http.h"
+#include "overload_load.h"
 #include "strata/transport/http.h"
 
 namespace strata::bench {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 const std::string kSleepReq = "GET /api/v1/sleep?ms=20 HTTP/1.1\r\nHost: bench\r\n\r\n";
 
@@ -45,72 +50,7 @@ std::unique_ptr<http::HttpServer> StartHello(int max_queue) {
   return std::move(s).value();
 }
 
-double ClosedLoopRate(int port, int clients, std::chrono::milliseconds duration) {
-  std::atomic<int> done{0};
-  auto end = Clock::now() + duration;
-  std::vector<std::thread> ts;
-  for (int i = 0; i < clients; ++i)
-    ts.emplace_back([&] {
-      RawHttp c(port);
-      for (int k = 0; k < 100000 && Clock::now() < end; ++k) {
-        if (!c.open() && !c.Connect()) return;
-        bool closes = false;
-        if (!c.Send(kSleepReq) || c.Read(5000ms, &closes) != 200 || closes) c.Close();
-        else done++;
-      }
-    });
-  for (auto& t : ts) t.join();
-  return done / std::chrono::duration<double>(duration).count();
-}
-
-struct OpenLoopResult {
-  int sent = 0, ok = 0, rejected = 0, timeouts = 0, errors = 0;
-  double ok_p50 = 0, ok_p99 = 0, rej_p50 = 0, rej_p99 = 0, achieved = 0;
-};
-
-OpenLoopResult OpenLoop(int port, double rate, int total, int threads) {
-  std::mutex mu;
-  std::vector<double> ok_ms, rej_ms;
-  OpenLoopResult res;
-  std::atomic<int> next{0};
-  const auto start = Clock::now() + 100ms;
-  const auto interval = std::chrono::duration<double>(1.0 / rate);
-  std::vector<std::thread> ts;
-  for (int t = 0; t < threads; ++t)
-    ts.emplace_back([&] {
-      RawHttp c(port);
-      while (true) {
-        int i = next++;
-        if (i >= total) return;
-        auto sched = start + std::chrono::duration_cast<Clock::duration>(interval * i);
-        std::this_thread::sleep_until(sched);
-        int status = 0;
-        bool closes = false;
-        Clock::time_point sent = Clock::now();
-        if (c.open() || c.Connect()) {
-          sent = Clock::now();
-          if (c.Send(kSleepReq)) status = c.Read(5000ms, &closes);
-        }
-        double ms = std::chrono::duration<double, std::milli>(Clock::now() - sched).count();
-        double from_send = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
-        if (status <= 0 || closes) c.Close();
-        std::lock_guard lock(mu);
-        res.sent++;
-        if (status == 200) res.ok++, ok_ms.push_back(ms);
-        else if (status == 503 || status == 429) res.rejected++, rej_ms.push_back(from_send);
-        else if (status == -1) res.timeouts++;
-        else res.errors++;
-      }
-    });
-  for (auto& t : ts) t.join();
-  double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  res.achieved = res.ok / secs;
-  res.ok_p50 = Percentile(ok_ms, 0.50);
-  res.ok_p99 = Percentile(ok_ms, 0.99);
-  res.rej_p50 = Percentile(rej_ms, 0.50);
-  res.rej_p99 = Percentile(rej_ms, 0.99);
-  return res;
-}
+const RequestFn kSleep = [](int) { return kSleepReq; };
 
 void Overload(bool quick) {
   std::printf("== overload: GET /api/v1/sleep?ms=20 (strata-hello routes), 8 workers\n");
@@ -124,12 +64,12 @@ void Overload(bool quick) {
       std::printf("cannot start server\n");
       return;
     }
-    double sustainable = ClosedLoopRate(server->port(), 8, quick ? 1000ms : 3000ms);
+    double sustainable = ClosedLoop(server->port(), kSleep, 8, quick ? 1000ms : 3000ms).rate;
     std::printf("max_queue=%d: sustainable (closed loop, 8 clients) = %.0f req/s\n", q, sustainable);
     for (double mult : {0.8, 1.0, 2.0}) {
       double rate = sustainable * mult;
       int total = static_cast<int>(rate * (quick ? 2 : 5));
-      OpenLoopResult r = OpenLoop(server->port(), rate, total, 160);
+      OpenLoopResult r = OpenLoop(server->port(), rate, total, 160, kSleep);
       std::printf("%-9d %-5s %9.0f %7d %9.0f %9.1f %9.1f %7.1f%% %9.2f %9.2f %8d %6d\n", q,
                   mult == 0.8 ? "0.8x" : mult == 1.0 ? "1x" : "2x", rate, r.sent, r.achieved,
                   r.ok_p50, r.ok_p99, 100.0 * r.rejected / std::max(1, r.sent), r.rej_p50,
@@ -198,7 +138,17 @@ void SlowClientComparison() {
 
 int main(int argc, char** argv) {
   bool quick = false;
-  for (int i = 1; i < argc; ++i) quick |= std::strcmp(argv[i], "--quick") == 0;
+  std::string service;
+  double seconds = 15;
+  for (int i = 1; i < argc; ++i) {
+    quick |= std::strcmp(argv[i], "--quick") == 0;
+    if (std::strcmp(argv[i], "--service") == 0 && i + 1 < argc) service = argv[++i];
+    if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::atof(argv[++i]);
+  }
+  if (!service.empty()) {
+    strata::bench::ServiceOverload(service, quick ? 3 : seconds);
+    return 0;
+  }
   strata::bench::Overload(quick);
   strata::bench::SlowClientComparison();
   return 0;

@@ -2,6 +2,7 @@
 // and the worker side that serves one request at a time on a GuardStream.
 #include "guard_front.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -37,6 +38,8 @@ struct GuardFront::Impl {
     int served = 0;
     SSL* ssl = nullptr;  // TLS only
     bool handshaken = false;
+    std::string peer;    // remote address, only with lim.admit
+    size_t discard = 0;  // body bytes of a request answered by the front, still to drop
   };
 
   Impl(GuardLimits limits, ServeFn serve_fn, SSL_CTX* ctx)
@@ -108,6 +111,7 @@ struct GuardFront::Impl {
     }
     c.deadline = now + lim.header_timeout;
     c.last_active = now;
+    if (lim.admit) c.peer = PeerAddress(fd);
     SetLive(+1);
     Watch(fd);
     if (over) {
@@ -230,14 +234,41 @@ struct GuardFront::Impl {
     if (!CheckHead(fd, c) && eof) CloseNow(fd);
   }
 
-  // Validates the buffered head; dispatches it when complete. True when the connection moved on
-  // (dispatched or rejected), false when it still waits for bytes.
+  static std::string PeerAddress(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    char text[INET6_ADDRSTRLEN] = "";
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+    if (ss.ss_family == AF_INET)
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
+    else if (ss.ss_family == AF_INET6)
+      ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, text, sizeof text);
+    return text;
+  }
+
+  // Validates the buffered heads; dispatches the first one not answered by the front. True when
+  // the connection moved on (dispatched or rejected), false when it still waits for bytes.
   bool CheckHead(int fd, Conn& c) {
+    while (true) {  // each round consumes a head from c.buf or ends
+      size_t drop = std::min(c.discard, c.buf.size());
+      c.buf.erase(0, drop);
+      c.discard -= drop;
+      if (c.discard > 0 || c.buf.empty()) return false;
+      int r = CheckOneHead(fd, c);
+      if (r != kAnsweredKeepAlive) return r != 0;
+    }
+  }
+
+  static constexpr int kAnsweredKeepAlive = 2;
+  static constexpr size_t kMaxDiscard = 64u << 10;
+
+  // 0: waits for bytes; 1: dispatched or rejected; kAnsweredKeepAlive: 429 sent, still waiting.
+  int CheckOneHead(int fd, Conn& c) {
     size_t eol = c.buf.find("\r\n");
     if (eol == std::string::npos ? c.buf.size() > lim.max_request_line : eol > lim.max_request_line) {
       Rejected("request_line").Inc();
       Reject(fd, c, 414, "request line exceeds " + std::to_string(lim.max_request_line) + " bytes");
-      return true;
+      return 1;
     }
     size_t end = c.buf.find("\r\n\r\n");
     size_t head_len = end == std::string::npos ? c.buf.size() : end + 4;
@@ -251,11 +282,61 @@ struct GuardFront::Impl {
       Reject(fd, c, 431,
              "request header exceeds " + std::to_string(lim.max_header_bytes) + " bytes or " +
                  std::to_string(lim.max_header_count) + " fields");
-      return true;
+      return 1;
     }
-    if (end == std::string::npos) return false;
+    if (end == std::string::npos) return 0;
+    if (lim.admit) {
+      HeadFacts h = ParseHead(std::string_view(c.buf).substr(0, end + 4));
+      if (long retry = lim.admit(h, c.peer); retry > 0)
+        return AnswerLimited(fd, c, h, end + 4, retry);
+    }
     Dispatch(fd, c);
-    return true;
+    return 1;
+  }
+
+  // 429 from the poller for a head over its client's rate. Keeps the connection (the next
+  // pipelined head is then checked in order) unless the request closes it, carries a body the
+  // poller cannot skip cheaply (chunked, > kMaxDiscard) or the peer does not read its answers.
+  int AnswerLimited(int fd, Conn& c, const HeadFacts& h, size_t head_len, long retry) {
+    Response r = Problem(429, "rate limit exceeded for this client; retry later", h.path);
+    bool keep = h.keep_alive && h.body_known && h.content_length <= kMaxDiscard &&
+                c.served + 1 < lim.keep_alive_max_requests;
+    std::string out =
+        "HTTP/1.1 429 " + std::string(StatusTitle(429)) + "\r\nContent-Type: " + r.content_type +
+        "\r\nContent-Length: " + std::to_string(r.body.size()) +
+        "\r\nRetry-After: " + std::to_string(retry) +
+        (keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n") +
+        (h.method == "HEAD" ? "" : r.body);
+    ssize_t sent = -1;
+    if (!c.ssl)
+      sent = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    else if (c.handshaken)
+      sent = SSL_write(c.ssl, out.data(), static_cast<int>(out.size()));
+    if (sent != static_cast<ssize_t>(out.size())) {  // peer not reading: no output buffering here
+      Rejected("rate_limited_unread").Inc();
+      ::shutdown(fd, SHUT_RDWR);
+      CloseNow(fd);
+      return 1;
+    }
+    if (!keep) {
+      StartClosing(fd, c);
+      return 1;
+    }
+    c.buf.erase(0, head_len);
+    c.discard = h.content_length;
+    ++c.served;
+    for (int i = 0; c.ssl && i < 16 && SSL_pending(c.ssl) > 0; ++i) {  // decrypted, not yet read
+      char tmp[16384];
+      int n = SSL_read(c.ssl, tmp, sizeof tmp);
+      if (n <= 0) break;
+      c.buf.append(tmp, static_cast<size_t>(n));
+    }
+    Clock::time_point now = Clock::now();
+    c.head_start = c.last_active = now;
+    c.deadline = now + (c.discard       ? lim.body_timeout
+                        : c.buf.empty() ? lim.keep_alive_timeout
+                                        : lim.header_timeout);
+    return kAnsweredKeepAlive;
   }
 
   void Dispatch(int fd, Conn& c) {
@@ -298,6 +379,7 @@ struct GuardFront::Impl {
     c.phase = Phase::kWaiting;
     c.served = served + 1;
     c.last_active = now;
+    c.discard = 0;
     c.buf = std::move(rest);
     for (int i = 0; c.ssl && i < 16 && SSL_pending(c.ssl) > 0; ++i) {  // decrypted, not yet read
       char tmp[16384];

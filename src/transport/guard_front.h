@@ -1,7 +1,8 @@
 // GuardFront: the epoll front of GuardedServer / GuardedSslServer (guarded_server.h). It owns
 // every connection between requests: connection cap, TLS handshake, request-head reading with
-// deadline and size limits, idle keep-alives; complete heads go to a bounded worker pool that
-// calls `serve` (httplib's process_request) on a GuardStream. Internal to strata_transport.
+// deadline and size limits, idle keep-alives, the per-IP rate limit (GuardLimits::admit → 429);
+// complete heads go to a bounded worker pool that calls `serve` (httplib's process_request) on a
+// GuardStream. Internal to strata_transport.
 #pragma once
 
 #include <httplib.h>
@@ -11,6 +12,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "rate_limit.h"
 
 namespace strata::http {
 
@@ -28,6 +31,11 @@ struct GuardLimits {
   std::chrono::milliseconds keep_alive_timeout{5000};
   std::chrono::milliseconds read_timeout{5000};
   std::chrono::milliseconds write_timeout{5000};
+  // server.rate_limit in the front: called on the poller with each complete head and the peer
+  // address before it is queued; 0 → queue it, else answer 429 + Retry-After: <returned seconds>
+  // right there, without a worker (the connection stays open when the request has no body or a
+  // body <= 64 KiB, which is discarded). Null = off.
+  std::function<long(const HeadFacts& head, const std::string& peer)> admit;
 };
 
 class GuardFront {

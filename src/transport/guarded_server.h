@@ -12,6 +12,8 @@
 //   - runs TLS handshakes and reads request heads without a worker, under a total deadline
 //     (header_timeout → 408) and size limits (request line → 414, head bytes / fields → 431);
 //   - parks idle keep-alive connections without a worker until keep_alive_timeout.
+//   - with server.rate_limit, answers a complete head over its peer address's rate with 429
+//     itself (GuardLimits::admit, rate_limit.h), keeping the connection when it can.
 // Only complete heads go to the bounded worker pool (full → 503 from the poller); a worker runs
 // httplib's process_request on a buffered GuardStream (body reads bounded by body_timeout) and
 // hands the connection back. Usage: construct, configure like any httplib::Server, listen.

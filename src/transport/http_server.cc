@@ -20,6 +20,7 @@
 #include "strata/transport/http.h"
 #include "service_token.h"
 #include "guarded_server.h"
+#include "rate_limit.h"
 #include "task_queue.h"
 
 namespace strata::http {
@@ -163,6 +164,9 @@ struct HttpServer::Impl {
   // Seconds `addr` is still banned for (0 = not banned).
   long BannedFor(const std::string& addr);
   void RecordFailure(const std::string& addr);
+  std::shared_ptr<RateLimiter> limiter;  // server.rate_limit; null when off (shared with the front)
+  // nullopt when `req` is exempt or within its client's rate, else 429.
+  std::optional<Response> RateLimited(const Request& req);
   std::thread thread;
   int port = 0;
   std::once_flag stop_once;
@@ -253,6 +257,23 @@ std::optional<Response> HttpServer::Impl::Authorized(Request& req) {
   return std::nullopt;
 }
 
+std::optional<Response> HttpServer::Impl::RateLimited(const Request& req) {
+  // The front (guard_front.h) charged every request but those with an Authorization field under
+  // signed tokens: only these are charged here, once their principal is known (rate_limit.h).
+  if (!limiter || !verifier || req.Header("authorization").empty()) return std::nullopt;
+  if (RateLimitExempt(req.path, config.rate_limit.exempt)) return std::nullopt;
+  const std::string key = req.principal.empty() ? "ip:" + req.remote_addr : "p:" + req.principal;
+  RateLimiter::Decision d = limiter->Admit(key, std::chrono::steady_clock::now());
+  if (d.allowed) return std::nullopt;
+  metrics::GetCounter("strata_http_rate_limited_total",
+                      "Requests refused with 429 by the per-client rate limit",
+                      {{"service", config.service}})
+      .Inc();
+  Response r = Problem(429, "rate limit exceeded for this client; retry later", req.path);
+  r.headers.emplace_back("Retry-After", std::to_string(d.retry_after_seconds));
+  return r;
+}
+
 Response HttpServer::Impl::Builtin(const Request& req, bool* handled) {
   *handled = true;
   if (req.method == "GET" || req.method == "HEAD") {
@@ -292,6 +313,7 @@ Response HttpServer::Impl::Builtin(const Request& req, bool* handled) {
 
 Response HttpServer::Impl::Dispatch(Request& req) {
   if (std::optional<Response> denied = Authorized(req)) return std::move(*denied);
+  if (std::optional<Response> limited = RateLimited(req)) return std::move(*limited);
   bool handled = false;
   Response builtin = Builtin(req, &handled);
   if (handled) return builtin;
@@ -357,9 +379,22 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const ServerConfig& confi
   if (config.max_header_bytes < 1024 || config.max_header_count < 1)
     return InvalidArgumentError("max_header_bytes must be >= 1024 and max_header_count >= 1");
   if (config.max_body_bytes == 0) return InvalidArgumentError("max_body_bytes must be > 0");
+  const RateLimitConfig& rl = config.rate_limit;
+  if (!(rl.requests_per_second >= 0) || !(rl.burst >= 0) || rl.max_clients < 1)
+    return InvalidArgumentError(
+        "rate_limit needs requests_per_second >= 0, burst >= 0 and max_clients >= 1");
   std::unique_ptr<HttpServer> s(new HttpServer());
   Impl& impl = *s->impl_;
   impl.config = config;
+  if (rl.requests_per_second > 0) {
+    impl.limiter = std::make_shared<RateLimiter>(RateLimiter::Options{
+        .requests_per_second = rl.requests_per_second,
+        .burst = rl.burst,
+        .max_clients = rl.max_clients});
+    metrics::GetCounter("strata_http_rate_limited_total",  // exported as 0 from the start
+                        "Requests refused with 429 by the per-client rate limit",
+                        {{"service", config.service}});
+  }
   if (!config.auth.enabled && !config.auth.explicitly_disabled && !IsLoopbackHost(config.host))
     return InvalidArgumentError(
         "refusing to serve " + config.service + " on non-loopback host '" + config.host +
@@ -400,6 +435,20 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const ServerConfig& confi
                      .keep_alive_timeout = config.keep_alive_timeout,
                      .read_timeout = config.read_timeout,
                      .write_timeout = config.write_timeout};
+  if (impl.limiter) {  // per-IP layer in the poller, before the queue (see RateLimited)
+    metrics::Counter limited = metrics::GetCounter(
+        "strata_http_rate_limited_total", "Requests refused with 429 by the per-client rate limit",
+        {{"service", config.service}});
+    limits.admit = [limiter = impl.limiter, exempt = config.rate_limit.exempt,
+                    signed_tokens = impl.verifier != nullptr,
+                    limited](const HeadFacts& h, const std::string& peer) mutable -> long {
+      if ((signed_tokens && h.authorization) || RateLimitExempt(h.path, exempt)) return 0;
+      RateLimiter::Decision d = limiter->Admit("ip:" + peer, std::chrono::steady_clock::now());
+      if (d.allowed) return 0;
+      limited.Inc();
+      return d.retry_after_seconds;
+    };
+  }
   if (!config.tls.cert_file.empty() || !config.tls.key_file.empty()) {
     if (config.tls.cert_file.empty() || config.tls.key_file.empty())
       return InvalidArgumentError("TLS needs both cert_file and key_file");

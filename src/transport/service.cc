@@ -53,7 +53,7 @@ Status ParseServerConfig(const ConfigNode& root, const ServiceArgs& args, http::
                                       "write_timeout", "keep_alive_timeout", "workers",
                                       "max_queue", "max_connections", "header_timeout",
                                       "body_timeout", "max_header_bytes", "max_header_count",
-                                      "auth", "tls"}));
+                                      "auth", "tls", "rate_limit"}));
   STRATA_RETURN_IF_ERROR(s.Get("host", &out->host));
   STRATA_RETURN_IF_ERROR(s.GetInRange("port", &out->port, 0, 65535));
   int64_t max_body = static_cast<int64_t>(out->max_body_bytes);
@@ -89,6 +89,16 @@ Status ParseServerConfig(const ConfigNode& root, const ServiceArgs& args, http::
   STRATA_RETURN_IF_ERROR(auth.Get("token_env", &out->auth.token_env));
   STRATA_RETURN_IF_ERROR(auth.Get("token_file", &out->auth.token_file));
   STRATA_RETURN_IF_ERROR(auth.Get("metrics_public", &out->auth.metrics_public));
+  // Per-client rate limit (docs/reliability.md, "Per-client rate limit"); 0 req/s = off.
+  STRATA_ASSIGN_OR_RETURN(ConfigNode rl, s.Child("rate_limit"));
+  STRATA_RETURN_IF_ERROR(rl.CheckKeys({"requests_per_second", "burst", "exempt", "max_clients"}));
+  STRATA_RETURN_IF_ERROR(
+      rl.GetInRange("requests_per_second", &out->rate_limit.requests_per_second, 0, 1e9));
+  STRATA_RETURN_IF_ERROR(rl.GetInRange("burst", &out->rate_limit.burst, 0, 1e9));
+  STRATA_RETURN_IF_ERROR(rl.Get("exempt", &out->rate_limit.exempt));
+  int max_clients = static_cast<int>(out->rate_limit.max_clients);
+  STRATA_RETURN_IF_ERROR(rl.GetInRange("max_clients", &max_clients, 1, 10000000));
+  out->rate_limit.max_clients = static_cast<size_t>(max_clients);
   STRATA_ASSIGN_OR_RETURN(ConfigNode tls, s.Child("tls"));
   STRATA_RETURN_IF_ERROR(tls.CheckKeys({"cert_file", "key_file"}));
   STRATA_RETURN_IF_ERROR(tls.Get("cert_file", &out->tls.cert_file));

@@ -6,7 +6,8 @@
 // body limit (413, checked from Content-Length before the body is read), read/write timeouts, a
 // bounded worker pool that sheds excess connections with 503, optional auth (static bearer token
 // with constant-time compare, or signed service tokens with principals/expiry/rotation and
-// `allow` rules → 401/403, brute-force throttling → 429; see docs/security.md; Create refuses a
+// `allow` rules → 401/403, brute-force throttling → 429; see docs/security.md; an optional
+// per-client rate limit → 429 (RateLimitConfig); Create refuses a
 // non-loopback host without auth unless auth is explicitly off), optional TLS, and serves GET /healthz, /readyz, /metrics and
 // /api/v1/openapi.json. Every request is timed into strata_http_request_duration_seconds and
 // counted in strata_http_requests_total{route,method,code}.
@@ -130,6 +131,20 @@ struct AuthConfig {
   int max_failures_per_minute = 30;
 };
 
+// Per-client rate limit (token bucket per client). Requests are charged once: by peer address in
+// the epoll front before they are queued (no worker used), except requests carrying a signed
+// service token, which are charged to their verified principal after authentication and before
+// routing (see src/transport/rate_limit.h); over the limit →
+// 429 problem+json with Retry-After (seconds until a token is available, >= 1), counted in
+// strata_http_rate_limited_total{service}. Off while requests_per_second is 0.
+struct RateLimitConfig {
+  double requests_per_second = 0;  // refill rate per client; 0 = off
+  double burst = 0;                // bucket size (requests at once); 0 = max(1, requests_per_second)
+  // Paths never limited: exact, or a prefix when ending in '*'.
+  std::vector<std::string> exempt = {"/healthz", "/readyz", "/metrics"};
+  size_t max_clients = 10000;  // clients tracked; the least recently seen is forgotten beyond
+};
+
 struct TlsConfig {
   std::string cert_file;  // PEM; TLS is on when both are set
   std::string key_file;
@@ -155,6 +170,7 @@ struct ServerConfig {
   int max_header_count = 100;                  // header fields → else 431
   AuthConfig auth;
   TlsConfig tls;
+  RateLimitConfig rate_limit;
 };
 
 struct RouteInfo {
