@@ -1,7 +1,9 @@
 // strata up FILE [--run-dir DIR]: runs a topology on this machine (orchestrator/topology):
 // brokers, link proxies and services as supervised child processes in dependency order, with
 // prefixed logs and a state file; Ctrl-C / SIGTERM (or `strata down`) stops everything.
-// `--check` only validates the file and prints the start order.
+// `--check` only validates the file and prints the start order. With the topology's
+// `security.auth` on, it first issues a signing key, service tokens and MQTT passwords into the
+// run dir and wires them into every generated config (docs/topology.md "Security").
 #include <signal.h>
 
 #include <atomic>

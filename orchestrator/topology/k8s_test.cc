@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include "strata/testing/fixtures.h"
+
 namespace strata::topology {
 namespace {
 
@@ -18,10 +20,23 @@ struct Parsed {
   std::map<std::string, YAML::Node> objects;  // "Kind/name"
 };
 
+// Pods listen on 0.0.0.0, so `security.auth: auto` is on: credentials first (auth_test.cc checks
+// the Secrets and mounts).
+Result<std::vector<ManifestFile>> Manifests(const Topology& t, K8sOverrides o = {}) {
+  static testing::TempDir dir;
+  static int n = 0;
+  const std::string d = dir.File("auth-" + std::to_string(n++));
+  auto m = WriteAuthMaterial(t, d, [&](const std::string& b) { return d + "-" + b; });
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  if (!m.ok()) return m.status();
+  o.auth = &*m;
+  return GenerateManifests(t, o);
+}
+
 Parsed Generate(const std::string& file) {
   auto t = LoadTopology(kDir + file);
   EXPECT_TRUE(t.ok()) << t.status().message();
-  auto files = GenerateManifests(*t, {});
+  auto files = Manifests(*t);
   EXPECT_TRUE(files.ok()) << files.status().message();
   Parsed p;
   for (const ManifestFile& f : *files) {
@@ -174,7 +189,7 @@ TEST(K8sTest, KustomizationListsEveryFileAndAllExampleGenerates) {
 TEST(K8sTest, OverridesNamespaceAndImage) {
   auto t = LoadTopology(kDir + "segmentation.yaml");
   ASSERT_TRUE(t.ok());
-  auto files = GenerateManifests(*t, {.namespace_name = "shops", .image = "reg/strata:1"});
+  auto files = Manifests(*t, {.namespace_name = "shops", .image = "reg/strata:1"});
   ASSERT_TRUE(files.ok());
   for (const ManifestFile& f : *files)
     for (const auto& o : f.objects) {

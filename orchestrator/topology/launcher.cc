@@ -137,11 +137,12 @@ void Launcher::CheckReady(Unit& u) {
   } else {
     if (u.port == 0) u.port = ReadPortFile(Path("run", u.name + ".port"));
     if (u.port == 0) return;
-    auto client =
-        http::HttpClient::Create({.base_url = "http://127.0.0.1:" + std::to_string(u.port),
-                                  .connect_timeout = milliseconds(500),
-                                  .read_timeout = milliseconds(1000),
-                                  .max_retries = 0});
+    auto client = http::HttpClient::Create(
+        {.base_url = (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(u.port),
+         .connect_timeout = milliseconds(500),
+         .read_timeout = milliseconds(1000),
+         .max_retries = 0,
+         .ca_file = tls_ ? tls_->ca_file : ""});
     if (!client.ok()) return;
     auto r = (*client)->Get("/readyz");
     if (r.ok() && r->status == 200) u.state = "ready";
@@ -216,6 +217,14 @@ int Launcher::Run(const std::atomic<bool>& stop) {
     WriteStderrLine("strata up: cannot create " + opt_.run_dir + ": " + ec.message());
     return 1;
   }
+  if (Status s = PrepareAuth(); !s.ok()) {
+    WriteStderrLine("strata up: authentication: " + s.message());
+    return 1;
+  }
+  if (Status s = PrepareTls(); !s.ok()) {
+    WriteStderrLine("strata up: tls: " + s.message());
+    return 1;
+  }
   WriteState(phase_);
   int result = 0;
   for (auto& up : units_) {
@@ -254,6 +263,49 @@ int Launcher::Run(const std::atomic<bool>& stop) {
   WriteState(phase_);
   WriteStderrLine("strata up: " + topo_.name + " " + phase_);
   return result;
+}
+
+Status Launcher::PrepareAuth() {
+  std::error_code ec;
+  const std::string dir = fs::absolute(opt_.run_dir + "/auth", ec).string();
+  auto broker_dir = [&](const std::string& b) {
+    return fs::absolute(Path("config", b + "-auth"), ec).string();
+  };
+  if (!AuthOn(topo_, LocalBindsNonLoopback(topo_))) {
+    if (fs::exists(dir, ec)) {  // auth was on in an earlier run here: back to anonymous MQTT
+      for (const Broker& b : topo_.brokers) fs::remove_all(broker_dir(b.name), ec);
+      if (!TlsOn(topo_, LocalBindsNonLoopback(topo_))) {
+        fs::remove_all(dir, ec);
+      } else {  // tls/ (PrepareTls) stays: the CA and certificates are reused
+        std::vector<fs::path> issued;
+        for (const auto& e : fs::directory_iterator(dir, ec))
+          if (e.path().filename() != "tls") issued.push_back(e.path());
+        for (const fs::path& p : issued) fs::remove_all(p, ec);
+      }
+    }
+    return Status::Ok();
+  }
+  STRATA_ASSIGN_OR_RETURN(AuthMaterial m, WriteAuthMaterial(topo_, dir, broker_dir));
+  WriteStderrLine("strata up: authentication on: signing key and " +
+                  std::to_string(m.tokens.size()) + " tokens in " + dir +
+                  " (0600); the operator's token is " +
+                  m.token_files[std::string(kOperatorPrincipal)]);
+  auth_ = std::make_unique<AuthMaterial>(std::move(m));
+  return Status::Ok();
+}
+
+Status Launcher::PrepareTls() {
+  if (!TlsOn(topo_, LocalBindsNonLoopback(topo_))) return Status::Ok();
+  std::error_code ec;
+  const std::string dir = fs::absolute(opt_.run_dir + "/auth/tls", ec).string();
+  STRATA_ASSIGN_OR_RETURN(TlsMaterial m,
+                          WriteTlsMaterial(topo_, dir, opt_.strata_bin, [&](const std::string& b) {
+                            return fs::absolute(Path("config", b + "-tls"), ec).string();
+                          }));
+  WriteStderrLine("strata up: tls on: CA " + m.ca_file + " and " + std::to_string(m.certs.size()) +
+                  " certificates in " + dir + " (keys 0600); services speak https, brokers mqtts");
+  tls_ = std::make_unique<TlsMaterial>(std::move(m));
+  return Status::Ok();
 }
 
 void Launcher::StopAll() {

@@ -4,7 +4,12 @@
 // ready (/readyz 200, or its TCP port open) before its dependents start. A crash is restarted
 // with exponential backoff on the same port (so URLs handed to dependents stay valid); after
 // `max_restarts` consecutive failures the unit is given up (state "failed", one clear line).
-// Everything the launcher knows is written to <run_dir>/state.json after every change.
+// Everything the launcher knows is written to <run_dir>/state.json after every change. With
+// authentication on (auth.h: `security.auth: on`, or auto with a non-loopback bind) it first
+// issues a signing key and tokens into <run_dir>/auth (0700) and MQTT credentials into
+// <run_dir>/config/<broker>-auth, and injects them into every generated config. With TLS on
+// (`security.tls`, same rule) it runs `strata certs` into <run_dir>/auth/tls, serves every
+// service over https and every broker over mqtts (copies in <run_dir>/config/<broker>-tls).
 // Thread-safety: Run() from the main thread only (children are tied to the forking thread).
 //
 //   std::atomic<bool> stop{false};  // set by a SIGINT/SIGTERM watcher
@@ -19,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "topology/auth.h"
 #include "topology/process.h"
 #include "topology/topology.h"
 
@@ -65,7 +71,8 @@ class Launcher {
 
  private:
   void PlanUnits();
-  Status Prepare();
+  Status PrepareAuth();
+  Status PrepareTls();
   Status Launch(Unit& u);
   Result<std::vector<std::string>> CommandLine(Unit& u);
   Result<std::string> Resolve(const Unit& from, const std::string& target,
@@ -84,6 +91,8 @@ class Launcher {
   std::vector<std::unique_ptr<Unit>> units_;  // start order
   std::string phase_ = "starting";
   bool stopping_ = false;
+  std::unique_ptr<AuthMaterial> auth_;  // security on: credentials under <run_dir>/auth
+  std::unique_ptr<TlsMaterial> tls_;    // security.tls on: CA + certs under <run_dir>/auth/tls
 };
 
 // Where `strata up` keeps a run: <run_dir>/state.json.

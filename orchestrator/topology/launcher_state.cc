@@ -23,7 +23,14 @@ void Launcher::WriteState(const std::string& phase) {
                       {"pid", static_cast<int>(getpid())},
                       {"phase", phase},
                       {"updated_at", FormatRfc3339(Clock::Real()->Now())},
+                      {"auth", auth_ != nullptr},
+                      {"tls", tls_ != nullptr},
                       {"units", nlohmann::json::array()}};
+  if (auth_) {
+    auto it = auth_->token_files.find("operator");
+    if (it != auth_->token_files.end()) j["operator_token_file"] = it->second;
+  }
+  if (tls_) j["ca_file"] = tls_->ca_file;
   for (const auto& up : units_) {
     const Unit& u = *up;
     nlohmann::json row = {{"name", u.name},
@@ -37,7 +44,9 @@ void Launcher::WriteState(const std::string& phase) {
                           {"pid", u.proc ? u.proc->pid() : 0},
                           {"log", Path("logs", u.name + ".log")}};
     if (u.port > 0) {
-      const char* scheme = u.kind == "broker" ? "tcp://" : u.http ? "http://" : "tcp://";
+      const char* scheme = u.kind == "broker" ? (tls_ ? "mqtts://" : "tcp://")
+                           : u.http           ? (tls_ ? "https://" : "http://")
+                                              : "tcp://";
       row["url"] = scheme + std::string("127.0.0.1:") + std::to_string(u.port);
     }
     if (u.kind == "service") row["config"] = Path("config", u.name + ".yaml");

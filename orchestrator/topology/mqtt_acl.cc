@@ -53,9 +53,13 @@ std::vector<MqttPrincipal> DefaultPrincipals(const std::string& p) {
   return {
       {.name = "identify", .publish = {p + "/camera/+/face"}},
       {.name = "notify", .publish = {p + "/camera/+/alert", p + "/camera/+/alert/snapshot"}},
-      {.name = "segment",
-       .publish = {p + "/seg/+/changes", p + "/node/+/availability"},
-       .subscribe = {p + "/seg/+/events"}},
+      {.name = "segment",  // events/<publisher> + receipts/<publisher>: segment_receipts.h
+       .publish = {p + "/seg/+/changes", p + "/node/+/availability", p + "/seg/+/receipts/+"},
+       .subscribe = {p + "/seg/+/events", p + "/seg/+/events/+"}},
+      // `strata segment replay --mqtt --mqtt-user replay` (publisher "replay"): its own topics only.
+      {.name = "replay",
+       .publish = {p + "/seg/+/events/replay"},
+       .subscribe = {p + "/seg/+/receipts/replay"}},
       {.name = "federate", .publish = {p + "/fl/#"}, .subscribe = {p + "/fl/#"}},
       {.name = "reader", .subscribe = {p + "/#"}},
   };

@@ -28,7 +28,8 @@ struct MqttPrincipal {
 
 // Strata's services and what they publish/subscribe under `prefix` (default "strata"):
 // identify → <p>/camera/+/face; notify → <p>/camera/+/alert and .../alert/snapshot;
-// segment → reads <p>/seg/+/events, writes <p>/seg/+/changes and <p>/node/+/availability;
+// segment → reads <p>/seg/+/events[/+], writes <p>/seg/+/changes, <p>/seg/+/receipts/+ and
+// <p>/node/+/availability;
 // federate → <p>/fl/#; reader (dashboards, console, `strata surveil`) → reads <p>/#.
 std::vector<MqttPrincipal> DefaultPrincipals(const std::string& prefix = "strata");
 

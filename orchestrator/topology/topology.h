@@ -101,6 +101,13 @@ struct KubernetesOptions {
   int service_port = 8080;
 };
 
+// `security:` — authentication of every link (orchestrator/topology/auth.h, docs/topology.md).
+struct Security {
+  std::string auth = "auto";  // auto (on when anything binds a non-loopback host) | on | off
+  std::string tls = "auto";   // same rule; on: certificates + https/mqtts (topology/tls.h)
+  std::chrono::seconds token_ttl{720 * 3600};  // lifetime of the service tokens issued
+};
+
 struct Topology {
   std::string name;
   std::string source;    // file path (for messages)
@@ -111,6 +118,7 @@ struct Topology {
   std::vector<Service> services;
   RestartPolicy supervision;  // `supervision:` defaults (brokers and link proxies use them too)
   KubernetesOptions kubernetes;
+  Security security;
   std::vector<std::string> start_order;  // brokers and services, dependencies first
 
   const Node* FindNode(std::string_view name) const;

@@ -276,6 +276,25 @@ Status ParseKubernetes(const YamlCtx& c, const YamlEntry& sec, KubernetesOptions
   return Status::Ok();
 }
 
+Status ParseSecurity(const YamlCtx& c, const YamlEntry& sec, Security* s) {
+  STRATA_ASSIGN_OR_RETURN(auto keys,
+                          c.Entries(sec.value, sec.path, sec.line, {"auth", "tls", "token_ttl"}));
+  for (const YamlEntry& e : keys) {
+    if (e.key == "auth" || e.key == "tls") {
+      std::string& v = e.key == "auth" ? s->auth : s->tls;
+      STRATA_ASSIGN_OR_RETURN(v, c.String(e));
+      if (v != "auto" && v != "on" && v != "off")
+        return c.Error(e, "expected auto, on or off, got '" + v + "'");
+    }
+    if (e.key == "token_ttl") {
+      STRATA_ASSIGN_OR_RETURN(auto ttl, c.Duration(e));
+      s->token_ttl = std::chrono::duration_cast<std::chrono::seconds>(ttl);
+      if (s->token_ttl.count() < 60) return c.Error(e, "expected at least 1m");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Topology> ParseTopology(std::string_view text, const std::string& source,
@@ -290,9 +309,10 @@ Result<Topology> ParseTopology(std::string_view text, const std::string& source,
   }
   if (!root.IsMap()) return c.Error(1, "", "a topology must be a mapping of keys");
   Topology t{.source = source, .base_dir = base_dir};
-  STRATA_ASSIGN_OR_RETURN(auto sections, c.Entries(root, "", 1,
-                                                   {"version", "name", "nodes", "links", "brokers",
-                                                    "supervision", "kubernetes", "services"}));
+  STRATA_ASSIGN_OR_RETURN(auto sections,
+                          c.Entries(root, "", 1,
+                                    {"version", "name", "nodes", "links", "brokers", "supervision",
+                                     "kubernetes", "security", "services"}));
   RestartPolicy defaults;
   std::set<std::string> units;  // services and brokers share one namespace of references
   const YamlEntry* services = nullptr;
@@ -310,6 +330,7 @@ Result<Topology> ParseTopology(std::string_view text, const std::string& source,
     if (e.key == "brokers") STRATA_RETURN_IF_ERROR(ParseBrokers(c, e, &t));
     if (e.key == "supervision") STRATA_RETURN_IF_ERROR(ParseRestart(c, e, &defaults));
     if (e.key == "kubernetes") STRATA_RETURN_IF_ERROR(ParseKubernetes(c, e, &t.kubernetes));
+    if (e.key == "security") STRATA_RETURN_IF_ERROR(ParseSecurity(c, e, &t.security));
     if (e.key == "services") services = &e;
   }
   if (t.name.empty()) return c.Error(1, "name", "missing required key");

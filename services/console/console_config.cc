@@ -1,6 +1,8 @@
 // Parsing and validation of configs/console.yaml into Options (see console_config.h).
 #include "console_config.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <map>
 #include <regex>
@@ -122,7 +124,7 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_ASSIGN_OR_RETURN(ConfigNode n, root.Child("console"));
   STRATA_RETURN_IF_ERROR(
       n.CheckKeys({"poll_interval", "poll_timeout", "proxy_timeout", "keepalive", "web_dir",
-                   "upstreams", "upstream_token_env", "upstream_token_file"}));
+                   "upstreams", "upstream_token_env", "upstream_token_file", "upstream_ca_file"}));
   using std::chrono::milliseconds;
   ConsoleConfig& c = out->console;
   STRATA_RETURN_IF_ERROR(
@@ -136,6 +138,10 @@ Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out
   STRATA_RETURN_IF_ERROR(n.Get("web_dir", &c.web_dir));
   STRATA_RETURN_IF_ERROR(n.Get("upstream_token_env", &c.upstream_token_env));
   STRATA_RETURN_IF_ERROR(n.Get("upstream_token_file", &c.upstream_token_file));
+  STRATA_RETURN_IF_ERROR(n.Get("upstream_ca_file", &c.upstream_ca_file));
+  if (!c.upstream_ca_file.empty() && ::access(c.upstream_ca_file.c_str(), R_OK) != 0)
+    return InvalidArgumentError(n.Where("upstream_ca_file") + ": cannot read '" +
+                                c.upstream_ca_file + "'");
   STRATA_RETURN_IF_ERROR(ParseUpstreams(n, &c));
   return ResolveToken(n, &c);
 }

@@ -36,7 +36,8 @@ struct ConsoleConfig {
   std::vector<Upstream> upstreams;
   std::string upstream_token_env = "STRATA_UPSTREAM_TOKEN";
   std::string upstream_token_file;
-  std::string upstream_token;  // resolved from the file, else the env var; "" = none
+  std::string upstream_token;    // resolved from the file, else the env var; "" = none
+  std::string upstream_ca_file;  // PEM CA that verifies https:// upstreams; "" = system store
 };
 
 struct Options {
@@ -48,9 +49,9 @@ inline constexpr int kDefaultConsoleWorkers = 64;  // each open SSE stream holds
 
 // Reads `server:` (shared section; workers default to 64 here) and `console:` {poll_interval,
 // poll_timeout, proxy_timeout, keepalive, web_dir, upstream_token_env, upstream_token_file,
-// upstreams: [{name, type, tier, node, url}]}. Unknown keys, bad tiers or urls, duplicate
-// names, a node in two tiers, and an unreadable token file are InvalidArgument naming file, key
-// and line.
+// upstream_ca_file, upstreams: [{name, type, tier, node, url}]}. Unknown keys, bad tiers or urls,
+// duplicate names, a node in two tiers, and an unreadable token or CA file are InvalidArgument
+// naming file, key and line.
 Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out);
 
 // Checks one upstream (also used for upstreams built in code): InvalidArgument naming the field.

@@ -56,7 +56,8 @@ Result<http::Response> ConsoleService::Proxy(const http::Request& req) {
                                           .read_timeout = c.proxy_timeout,
                                           .write_timeout = c.proxy_timeout,
                                           .max_retries = 0,
-                                          .token = c.upstream_token});
+                                          .token = c.upstream_token,
+                                          .ca_file = c.upstream_ca_file});
   if (!client.ok()) return client.status();
   http::HeaderList headers;
   if (std::string accept = req.Header("accept"); !accept.empty())

@@ -45,7 +45,8 @@ Poller::Poller(ConsoleConfig config, EventHub* hub) : config_(std::move(config))
                                        .read_timeout = config_.poll_timeout,
                                        .write_timeout = config_.poll_timeout,
                                        .max_retries = 0,
-                                       .token = config_.upstream_token});
+                                       .token = config_.upstream_token,
+                                       .ca_file = config_.upstream_ca_file});
     clients_.push_back(c.ok() ? std::move(c).value() : nullptr);  // urls are validated
     if (notify_ < 0 && u.type == "notify") notify_ = static_cast<int>(i);
   }
