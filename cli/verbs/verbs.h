@@ -33,6 +33,7 @@ void RegisterStatus(CLI::App& app, Context& ctx);  // topology_status.cc
 void RegisterDown(CLI::App& app, Context& ctx);    // topology_status.cc
 void RegisterDeploy(CLI::App& app, Context& ctx);  // topology_deploy.cc
 void RegisterChaos(CLI::App& app, Context& ctx);   // chaos.cc (orchestrator/chaos, svg.cc)
+void RegisterSoak(CLI::App& app, Context& ctx);    // soak.cc (orchestrator/chaos/soak*, svg.cc)
 
 inline void RegisterAllVerbs(CLI::App& app, Context& ctx) {
   RegisterVersion(app, ctx);
@@ -63,6 +64,9 @@ inline void RegisterAllVerbs(CLI::App& app, Context& ctx) {
 #endif
 #if STRATA_CLI_CHAOS
   RegisterChaos(app, ctx);
+#endif
+#if STRATA_CLI_SOAK
+  RegisterSoak(app, ctx);
 #endif
 }
 

@@ -7,6 +7,9 @@
 // messages that were in flight with the same ids, reads them back through the service's API, stops
 // it and checks the file again (acked ⊆ stored, duplicates, integrity). Every trial's parameters
 // derive from (seed, service, trial number), so `--seed S --trial N` reruns one trial.
+// The other fault classes (broker, partition, link; ChaosOptions::classes) are in fault_class.h,
+// spool, federate and uplink in kill_classes.h;
+// their summaries land in ChaosReport::faults and chaos-report.json's "faults".
 // Thread-safety: RunChaos is called from one thread; it runs sender threads of its own.
 //
 //   ChaosOptions o{.services = {"segment"}, .trials = 20, .seed = 7, .bin_dir = "build/bin"};
@@ -20,6 +23,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "fault_class.h"
 
 namespace strata::chaos {
 
@@ -35,6 +40,16 @@ struct ChaosOptions {
   std::string bin_dir;                // where strata-<service> lives
   std::string work_dir;               // data dirs go here (one per trial, removed when it passes)
   bool keep_dirs = false;             // keep every trial's data dir
+  // Fault classes to run (fault_class.h): "kill" (the trials above), "broker", "partition",
+  // "link"; empty = {"kill"}. Each other class has its own trial count.
+  std::vector<std::string> classes;
+  int broker_trials = 3;     // alternating SIGTERM / SIGKILL of mosquitto
+  int partition_trials = 2;  // alternating blackhole / reset partitions of identify → notify
+  int link_trials = 1;       // rounds of the link faults (one trial per fault and round)
+  int spool_trials = 2;      // kill_classes.h: 2 SIGKILLs of identify (spool sender) per trial
+  int federate_trials = 2;   // kill_classes.h: 1 SIGKILL of the federate cloud per trial
+  int uplink_trials = 2;     // kill_classes.h: blackhole / reset of detect -> identify
+  int broker_autosave_changes = 1;  // mosquitto autosave_on_changes threshold; 0 = its default
 };
 
 // One trial's outcome. "Acked" = the service answered 2xx for that message before the kill.
@@ -70,7 +85,8 @@ struct ServiceSummary {
 
 struct ChaosReport {
   ChaosOptions options;
-  std::vector<ServiceSummary> services;
+  std::vector<ServiceSummary> services;  // the kill class
+  std::vector<FaultSummary> faults;      // the other classes, in the order run
   double wall_s = 0;
   bool ok() const;
 };

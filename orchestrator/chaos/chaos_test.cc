@@ -88,6 +88,53 @@ TEST(ChaosReportJson, TotalsAndFailuresWithSeed) {
   EXPECT_EQ(seg["failures"][0]["trial_seed"], 1234);
 }
 
+TEST(ChaosFaults, SummaryTotalsVariantsTimesAndFailuresWithSeed) {
+  FaultSummary s;
+  s.fault_class = "broker";
+  FaultTrial a, b, c;
+  a.variant = "sigterm", a.counts = {{"acked", 10}, {"lost", 0}}, a.times_ms = {{"resubscribe_ms", 100}};
+  b.variant = "sigkill", b.trial = 1, b.trial_seed = 77, b.counts = {{"acked", 5}, {"lost", 2}};
+  b.times_ms = {{"resubscribe_ms", 300}};
+  b.failures = {"2 acknowledged event(s) lost"};
+  c.variant = "sigterm", c.trial = 2, c.counts = {{"acked", 4}}, c.times_ms = {{"resubscribe_ms", -1}};
+  c.note = "n";
+  s.trials = {a, b, c};
+  EXPECT_TRUE(a.ok());
+  EXPECT_FALSE(b.ok());
+  EXPECT_EQ(s.Failed(), 1);
+  nlohmann::json j = s.Json();
+  EXPECT_EQ(j["trials"], 3);
+  EXPECT_EQ(j["failed_trials"], 1);
+  EXPECT_EQ(j["totals"]["acked"], 19);
+  EXPECT_EQ(j["totals"]["lost"], 2);
+  EXPECT_EQ(j["times_ms"]["resubscribe_ms"]["max"], 300);  // -1 (not measured) is left out
+  EXPECT_EQ(j["times_ms"]["resubscribe_ms"]["p50"], 100);
+  EXPECT_EQ(j["variants"]["sigterm"]["trials"], 2);
+  EXPECT_EQ(j["variants"]["sigkill"]["totals"]["lost"], 2);
+  ASSERT_EQ(j["failures"].size(), 1u);
+  EXPECT_EQ(j["failures"][0]["trial_seed"], 77);
+  EXPECT_EQ(j["failures"][0]["variant"], "sigkill");
+  EXPECT_EQ(j["notes"], nlohmann::json::array({"n"}));
+  ChaosReport r;
+  r.faults.push_back(s);
+  EXPECT_FALSE(r.ok());
+  nlohmann::json rj = ReportJson(r);
+  EXPECT_EQ(rj["classes"], nlohmann::json::array({"broker"}));
+  EXPECT_EQ(rj["faults"]["broker"]["failed_trials"], 1);
+  r.faults[0].trials = {a};
+  EXPECT_TRUE(r.ok());
+}
+
+TEST(ChaosFaults, UnknownClassIsATrialErrorNamingIt) {
+  testing::TempDir dir;
+  FaultTrial t = RunFaultTrial("flood", 0, RealOptions(dir));
+  EXPECT_FALSE(t.ok());
+  EXPECT_NE(t.Reason().find("flood"), std::string::npos);
+  EXPECT_EQ(FaultClasses(),
+            (std::vector<std::string>{"broker", "partition", "link", "spool", "federate",
+                                                "uplink"}));
+}
+
 TEST(ChaosTargets, UnknownServiceIsATrialErrorNamingIt) {
   testing::TempDir dir;
   TrialResult r = RunTrial("nosuch", 0, RealOptions(dir));

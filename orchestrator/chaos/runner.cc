@@ -113,7 +113,9 @@ json ServiceSummary::Json() const {
 bool ChaosReport::ok() const {
   for (const auto& s : services)
     if (s.Failed() > 0 || s.trials.empty()) return false;
-  return !services.empty();
+  for (const auto& f : faults)
+    if (f.Failed() > 0 || f.trials.empty()) return false;
+  return !services.empty() || !faults.empty();
 }
 
 ChaosReport RunChaos(const ChaosOptions& options, const ProgressFn& progress) {
@@ -127,7 +129,11 @@ ChaosReport RunChaos(const ChaosOptions& options, const ProgressFn& progress) {
   std::error_code ec;
   std::filesystem::create_directories(o.work_dir, ec);
   auto t0 = std::chrono::steady_clock::now();
-  for (const std::string& service : o.services) {
+  const bool kill = o.classes.empty() ||
+                    std::find(o.classes.begin(), o.classes.end(), "kill") != o.classes.end();
+  for (const std::string& fault_class : o.classes)
+    if (fault_class != "kill") report.faults.push_back(RunFaultClass(fault_class, o, progress));
+  for (const std::string& service : kill ? o.services : std::vector<std::string>{}) {
     ServiceSummary sum;
     sum.service = service;
     if (auto t = MakeTarget(service); t.ok()) sum.dedupe_promised = (*t)->DedupePromised();
@@ -138,8 +144,9 @@ ChaosReport RunChaos(const ChaosOptions& options, const ProgressFn& progress) {
       if (!r.ok())
         say("chaos: FAIL " + service + " trial " + std::to_string(trial) + " (seed " +
             std::to_string(o.seed) + ", kill after " + std::to_string(r.kill_after_ms) +
-            " ms): " + r.Reason() + "\n  rerun: strata chaos --service " + service + " --seed " +
-            std::to_string(o.seed) + " --trial " + std::to_string(trial) + " --keep\n");
+            " ms): " + r.Reason() + "\n  rerun: strata chaos --class kill --service " + service +
+            " --seed " + std::to_string(o.seed) + " --trial " + std::to_string(trial) +
+            " --keep\n");
       sum.trials.push_back(std::move(r));
       int64_t acked = 0, lost = 0;
       for (const auto& t : sum.trials) {
@@ -161,7 +168,15 @@ json ReportJson(const ChaosReport& r) {
   json services = json::object();
   for (const auto& s : r.services) services[s.service] = s.Json();
   const ChaosOptions& o = r.options;
-  return {{"kind", "kill9"},
+  json classes = json::array(), faults = json::object();
+  if (!r.services.empty()) classes.push_back("kill");
+  for (const auto& f : r.faults) {
+    classes.push_back(f.fault_class);
+    faults[f.fault_class] = f.Json();
+  }
+  return {{"kind", "chaos"},
+          {"classes", classes},
+          {"faults", faults},
           {"seed", o.seed},
           {"trials_per_service", o.only_trial >= 0 ? 1 : o.trials},
           {"messages_per_trial", o.messages},
