@@ -4,18 +4,17 @@
 #include "topology/auth.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
-
-#include <fstream>
-#include <sstream>
 
 #include "strata/testing/fixtures.h"
 #include "topology/k8s.h"
+#include "topology/up_test_util.h"
 #include "transport/service_token.h"
 
 namespace strata::topology {
 namespace {
+
+using namespace testutil;
 
 const std::string kDir = std::string(STRATA_SOURCE_DIR) + "/configs/topologies/";
 
@@ -25,42 +24,13 @@ Topology Load(const std::string& file) {
   return t.ok() ? *t : Topology{};
 }
 
-int Mode(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return static_cast<int>(st.st_mode & 0777);
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::vector<std::string> Strings(const YAML::Node& seq) {
   std::vector<std::string> out;
   for (const auto& x : seq) out.push_back(x.as<std::string>());
   return out;
 }
 
-const std::string kSecured = R"(name: secured
-security: {auth: on, token_ttl: 2h}
-nodes:
-  shop: {tier: edge}
-  cloud: {tier: cloud}
-brokers:
-  bus: {node: cloud}
-services:
-  api: {type: hello, node: cloud}
-  seg:
-    type: segment
-    node: shop
-    config:
-      mqtt: {uri: "${bus.uri}"}
-      uplink: {url: "${api.url}"}
-  console: {type: console, node: cloud}
-)";
+const std::string kSecured = ShopCloudTopology("secured", "{auth: on, token_ttl: 2h}");
 
 TEST(TopologyAuth, SecurityBlockParsesAndRejectsBadValues) {
   auto t = ParseTopology(kSecured, "s.yaml", ".");
@@ -69,12 +39,7 @@ TEST(TopologyAuth, SecurityBlockParsesAndRejectsBadValues) {
   EXPECT_EQ(t->security.token_ttl, std::chrono::hours(2));
   EXPECT_EQ(Load("surveillance.yaml").security.auth, "auto");
   EXPECT_EQ(Load("surveillance.yaml").security.token_ttl, std::chrono::hours(720));
-  auto bad = ParseTopology(
-      "name: x\nsecurity:\n  auth: maybe\nnodes: {a: {tier: fog}}\n"
-      "services: {s: {type: hello, node: a}}\n",
-      "b.yaml", ".");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(),
+  EXPECT_EQ(SecurityValueError("auth", "maybe"),
             "b.yaml:3: key 'security.auth': expected auto, on or off, got 'maybe'");
   auto unknown = ParseTopology(
       "name: x\nsecurity: {tokens: 1}\nnodes: {a: {tier: fog}}\n"

@@ -5,29 +5,25 @@
 // referencing service's and the operator's tokens → 200; the broker refuses anonymous clients.
 // No token appears in any child's argv or in the logs.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <thread>
 
 #include "strata/testing/fixtures.h"
 #include "strata/transport/http_client.h"
 #include "strata/transport/mqtt.h"
 #include "topology/run_control.h"
+#include "topology/up_test_util.h"
 
 namespace strata::topology {
 namespace {
 
 using namespace std::chrono_literals;
-const std::string kStrata = std::string(STRATA_BINARY_DIR) + "/bin/strata";
+using namespace testutil;
+using testutil::Unit;  // not the launcher's struct Unit
 
 const std::string kSecured = R"(name: secured
 security: {auth: on, token_ttl: 1h}
@@ -48,36 +44,13 @@ services:
   c: {type: hello, node: cloud-1}
 )";
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int Mode(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return static_cast<int>(st.st_mode & 0777);
-}
-
-const nlohmann::json& Unit(const nlohmann::json& st, const std::string& name) {
-  for (const auto& u : st["units"])
-    if (u["name"] == name) return u;
-  static const nlohmann::json kNone = nlohmann::json::object();
-  return kNone;
-}
-
-int GetStatus(int port, const std::string& token_file, std::string* content_type = nullptr) {
-  auto client = http::HttpClient::Create({.base_url = "http://127.0.0.1:" + std::to_string(port),
-                                          .max_retries = 0,
-                                          .token_file = token_file});
-  EXPECT_TRUE(client.ok()) << client.status().message();
-  if (!client.ok()) return -1;
-  auto r = (*client)->Get("/api/v1/hello?name=auth");
-  EXPECT_TRUE(r.ok()) << r.status().message();
-  if (content_type && r.ok()) *content_type = r->Header("content-type");
-  return r.ok() ? r->status : -1;
+// The status of GET `path` on 127.0.0.1:port with that token file ("" = none); the request must
+// be answered.
+int GetStatus(int port, const std::string& token_file, std::string* content_type = nullptr,
+              const std::string& path = "/api/v1/hello?name=auth") {
+  return testutil::GetStatus(
+      {.base_url = "http://127.0.0.1:" + std::to_string(port), .token_file = token_file}, path,
+      true, content_type);
 }
 
 TEST(UpAuth, IssuesCredentialsInjectsThemAndServicesEnforceThem) {
@@ -88,13 +61,7 @@ TEST(UpAuth, IssuesCredentialsInjectsThemAndServicesEnforceThem) {
   std::ofstream(dir.File("t.yaml")) << kSecured;
   auto up = testing::Subprocess::Start({kStrata, "up", dir.File("t.yaml"), "--run-dir", run, "-q"});
   ASSERT_TRUE(up.ok()) << up.status().message();
-  nlohmann::json st = nlohmann::json::object();
-  for (int i = 0; i < 600; ++i) {  // bounded: 30 s
-    auto s = ReadState(run);
-    if (s.ok() && s->is_object()) st = *s;
-    if (st.value("phase", "") == "running" || st.value("phase", "") == "failed") break;
-    std::this_thread::sleep_for(50ms);
-  }
+  nlohmann::json st = WaitForPhase(run, 600);  // bounded: 30 s
   ASSERT_EQ(st.value("phase", ""), "running") << (*up)->Stderr() << st.dump(2);
   EXPECT_EQ(st["auth"], true);
   const std::string auth = std::filesystem::absolute(run + "/auth").string();
@@ -146,8 +113,7 @@ TEST(UpAuth, IssuesCredentialsInjectsThemAndServicesEnforceThem) {
     return std::move(m).value();
   };
   EXPECT_FALSE(client("", "", "auth-anon")->Connect(1500ms).ok());
-  std::string b_pw = Slurp(bus_auth + "/b.password");
-  while (!b_pw.empty() && b_pw.back() == '\n') b_pw.pop_back();
+  const std::string b_pw = SlurpLine(bus_auth + "/b.password");
   EXPECT_TRUE(client("b", b_pw, "auth-b")->Connect(5000ms).ok());
 
   // No secret in any child's argv or in the logs.
@@ -157,20 +123,10 @@ TEST(UpAuth, IssuesCredentialsInjectsThemAndServicesEnforceThem) {
     tok.pop_back();
     secrets.push_back(tok);
   }
-  std::string seen = (*up)->Stderr();
-  for (const auto& u : st["units"]) {
-    std::string cmdline = Slurp("/proc/" + std::to_string(u["pid"].get<int>()) + "/cmdline");
-    EXPECT_FALSE(cmdline.empty()) << u["name"];
-    seen += cmdline + Slurp(u["log"].get<std::string>());
-  }
+  const std::string seen = (*up)->Stderr() + ChildArgvAndLogs(st);
   for (const std::string& s : secrets) EXPECT_EQ(seen.find(s), std::string::npos);
 
-  auto down = testing::Run({kStrata, "down", "--run-dir", run});
-  ASSERT_TRUE(down.ok());
-  EXPECT_EQ(down->exit_code, 0) << down->err;
-  auto code = (*up)->Wait(15s);
-  ASSERT_TRUE(code.ok());
-  EXPECT_EQ(*code, 0);
+  ASSERT_NO_FATAL_FAILURE(DownAndWait(kStrata, run, **up, 15s));
 }
 
 // configs/topologies/segmentation.yaml (security: {auth: on}) with the real services: each
@@ -179,9 +135,8 @@ TEST(UpAuth, IssuesCredentialsInjectsThemAndServicesEnforceThem) {
 // login receives; segment rejects an unauthenticated request (401) and answers the console,
 // which proxies with its own token file for the operator.
 TEST(UpAuth, SegmentationExampleRunsAuthenticatedEndToEnd) {
-  const std::string bin = std::string(STRATA_BINARY_DIR) + "/bin/";
-  for (const char* b : {"strata-segment", "strata-console"})
-    if (::access((bin + b).c_str(), X_OK) != 0) GTEST_SKIP() << b << " not built";
+  if (auto b = NotBuilt({"strata-segment", "strata-console"}); !b.empty())
+    GTEST_SKIP() << b << " not built";
   testing::TempDir dir;
   ::chmod(dir.path().c_str(), 0711);  // mosquitto (as root: its own user) reads its passwd below
   const std::string run = dir.File("run");
@@ -189,13 +144,7 @@ TEST(UpAuth, SegmentationExampleRunsAuthenticatedEndToEnd) {
       {kStrata, "up", std::string(STRATA_SOURCE_DIR) + "/configs/topologies/segmentation.yaml",
        "--run-dir", run, "-q"});
   ASSERT_TRUE(up.ok()) << up.status().message();
-  nlohmann::json st = nlohmann::json::object();
-  for (int i = 0; i < 900; ++i) {  // bounded: 45 s
-    auto s = ReadState(run);
-    if (s.ok() && s->is_object()) st = *s;
-    if (st.value("phase", "") == "running" || st.value("phase", "") == "failed") break;
-    std::this_thread::sleep_for(50ms);
-  }
+  nlohmann::json st = WaitForPhase(run, 900);  // bounded: 45 s
   ASSERT_EQ(st.value("phase", ""), "running") << (*up)->Stderr() << st.dump(2);
   ASSERT_EQ(st["auth"], true);
   const std::string auth = std::filesystem::absolute(run + "/auth").string();
@@ -205,13 +154,7 @@ TEST(UpAuth, SegmentationExampleRunsAuthenticatedEndToEnd) {
   EXPECT_EQ(GetStatus(seg, "", &type), 401);
   EXPECT_EQ(type, "application/problem+json");
   auto get = [](int port, const std::string& path, const std::string& token_file) {
-    auto c = http::HttpClient::Create({.base_url = "http://127.0.0.1:" + std::to_string(port),
-                                       .max_retries = 0,
-                                       .token_file = token_file});
-    EXPECT_TRUE(c.ok());
-    auto r = (*c)->Get(path);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? r->status : -1;
+    return GetStatus(port, token_file, nullptr, path);
   };
   EXPECT_EQ(get(seg, "/api/v1/segments", ""), 401);
   EXPECT_EQ(get(seg, "/api/v1/segments", auth + "/segment-2.token"), 403);  // a peer, not a caller
@@ -221,11 +164,9 @@ TEST(UpAuth, SegmentationExampleRunsAuthenticatedEndToEnd) {
 
   // MQTT: segments logged in and published their retained availability; the operator reads it.
   const std::string mqtt_auth = std::filesystem::absolute(run + "/config/mqtt-auth").string();
-  std::string pw = Slurp(mqtt_auth + "/operator.password");
-  while (!pw.empty() && pw.back() == '\n') pw.pop_back();
+  const std::string pw = SlurpLine(mqtt_auth + "/operator.password");
   const std::string uri = "tcp://127.0.0.1:" + std::to_string(Unit(st, "mqtt")["port"].get<int>());
-  std::mutex mu;
-  std::map<std::string, std::string> seen;
+  Inbox inbox;
   auto reader = mqtt::MqttClient::Create({.uri = uri,
                                           .client_id = "auth-operator",
                                           .username = "operator",
@@ -233,38 +174,18 @@ TEST(UpAuth, SegmentationExampleRunsAuthenticatedEndToEnd) {
                                           .reconnect_max_s = 1,
                                           .op_timeout = 2000ms});
   ASSERT_TRUE(reader.ok()) << reader.status();
-  ASSERT_TRUE((*reader)
-                  ->Subscribe("strata/node/+/availability", 1,
-                              [&](const mqtt::Message& m) {
-                                std::lock_guard lock(mu);
-                                seen[m.topic] = m.payload;
-                              })
-                  .ok());
+  ASSERT_TRUE((*reader)->Subscribe("strata/node/+/availability", 1, inbox.Handler()).ok());
   ASSERT_TRUE((*reader)->Connect(5000ms).ok());
-  for (int i = 0; i < 500; ++i) {  // bounded: 5 s
-    {
-      std::lock_guard lock(mu);
-      if (seen.size() >= 2) break;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  {
-    std::lock_guard lock(mu);
-    EXPECT_EQ(seen["strata/node/shop-1/availability"], "online");
-    EXPECT_EQ(seen["strata/node/shop-2/availability"], "online");
-  }
+  inbox.WaitFor(2, 500);  // bounded: 5 s
+  EXPECT_EQ(inbox.Get("strata/node/shop-1/availability"), "online");
+  EXPECT_EQ(inbox.Get("strata/node/shop-2/availability"), "online");
   auto anon =
       mqtt::MqttClient::Create({.uri = uri, .client_id = "auth-anon2", .op_timeout = 2000ms});
   ASSERT_TRUE(anon.ok());
   EXPECT_FALSE((*anon)->Connect(1500ms).ok());
   (*reader)->Disconnect();
 
-  auto down = testing::Run({kStrata, "down", "--run-dir", run});
-  ASSERT_TRUE(down.ok());
-  EXPECT_EQ(down->exit_code, 0) << down->err;
-  auto code = (*up)->Wait(20s);
-  ASSERT_TRUE(code.ok());
-  EXPECT_EQ(*code, 0);
+  ASSERT_NO_FATAL_FAILURE(DownAndWait(kStrata, run, **up, 20s));
 }
 
 }  // namespace

@@ -6,28 +6,16 @@
 
 #include "topology/auth.h"
 #include "topology/k8s.h"
+#include "topology/up_test_util.h"
 
 namespace strata::topology {
 namespace {
 
-const std::string kTls = R"(name: tls
-security: {auth: off, tls: on}
-nodes:
-  shop: {tier: edge}
-  cloud: {tier: cloud}
-brokers:
-  bus: {node: cloud}
-services:
-  api: {type: hello, node: cloud}
-  seg:
-    type: segment
-    node: shop
-    config:
-      mqtt: {uri: "${bus.uri}"}
-      uplink: {url: "${api.url}"}
-      other: {ca_file: /etc/own-ca.pem, url: "${api.url}"}
-  console: {type: console, node: cloud}
-)";
+using namespace testutil;
+
+const std::string kTls =
+    ShopCloudTopology("tls", "{auth: off, tls: on}",
+                      "      other: {ca_file: /etc/own-ca.pem, url: \"${api.url}\"}\n");
 
 TEST(TopologyTls, SecurityTlsParsesWithTheAuthAutoRule) {
   auto t = ParseTopology(kTls, "t.yaml", ".");
@@ -45,12 +33,7 @@ TEST(TopologyTls, SecurityTlsParsesWithTheAuthAutoRule) {
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain->security.tls, "auto");
   EXPECT_FALSE(TlsOn(*plain, LocalBindsNonLoopback(*plain)));
-  auto bad = ParseTopology(
-      "name: x\nsecurity:\n  tls: sometimes\nnodes: {a: {tier: fog}}\n"
-      "services: {s: {type: hello, node: a}}\n",
-      "b.yaml", ".");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(),
+  EXPECT_EQ(SecurityValueError("tls", "sometimes"),
             "b.yaml:3: key 'security.tls': expected auto, on or off, got 'sometimes'");
 }
 

@@ -7,16 +7,12 @@
 // over https. No private-key bytes appear in any child's argv or in the logs.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
 #include "strata/testing/fixtures.h"
 #include "strata/transport/http_client.h"
@@ -24,12 +20,14 @@
 #include "topology/auth.h"
 #include "topology/launcher.h"
 #include "topology/run_control.h"
+#include "topology/up_test_util.h"
 
 namespace strata::topology {
 namespace {
 
 using namespace std::chrono_literals;
-const std::string kStrata = std::string(STRATA_BINARY_DIR) + "/bin/strata";
+using namespace testutil;
+using testutil::Unit;  // not the launcher's struct Unit
 
 const std::string kTopology = R"(name: tlsseg
 security: {auth: on, tls: on, token_ttl: 1h}
@@ -56,39 +54,15 @@ services:
       console: {poll_interval: 1s}
 )";
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int Mode(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return static_cast<int>(st.st_mode & 0777);
-}
-
-const nlohmann::json& Unit(const nlohmann::json& st, const std::string& name) {
-  for (const auto& u : st["units"])
-    if (u["name"] == name) return u;
-  static const nlohmann::json kNone = nlohmann::json::object();
-  return kNone;
-}
-
 // The status of GET path, or -1 when the request failed (connect, handshake, verification).
 int Get(const std::string& base, const std::string& path, const std::string& ca_file,
         const std::string& token_file) {
-  auto c = http::HttpClient::Create({.base_url = base,
-                                     .connect_timeout = 2000ms,
-                                     .read_timeout = 3000ms,
-                                     .max_retries = 0,
-                                     .token_file = token_file,
-                                     .ca_file = ca_file});
-  EXPECT_TRUE(c.ok()) << c.status().message();
-  if (!c.ok()) return -2;
-  auto r = (*c)->Get(path);
-  return r.ok() ? r->status : -1;
+  return GetStatus({.base_url = base,
+                    .connect_timeout = 2000ms,
+                    .read_timeout = 3000ms,
+                    .token_file = token_file,
+                    .ca_file = ca_file},
+                   path, false);
 }
 
 // The base64 body lines of a PEM private key (each 64 characters of key material).
@@ -101,22 +75,15 @@ std::vector<std::string> KeyLines(const std::string& path) {
 }
 
 TEST(UpTls, SegmentAndConsoleRunOverHttpsAndMqtts) {
-  const std::string bin = std::string(STRATA_BINARY_DIR) + "/bin/";
-  for (const char* b : {"strata-segment", "strata-console"})
-    if (::access((bin + b).c_str(), X_OK) != 0) GTEST_SKIP() << b << " not built";
+  if (auto b = NotBuilt({"strata-segment", "strata-console"}); !b.empty())
+    GTEST_SKIP() << b << " not built";
   testing::TempDir dir;
   ::chmod(dir.path().c_str(), 0711);  // mosquitto (as root: its own user) reads its files below
   const std::string run = dir.File("run");
   std::ofstream(dir.File("t.yaml")) << kTopology;
   auto up = testing::Subprocess::Start({kStrata, "up", dir.File("t.yaml"), "--run-dir", run, "-q"});
   ASSERT_TRUE(up.ok()) << up.status().message();
-  nlohmann::json st = nlohmann::json::object();
-  for (int i = 0; i < 600; ++i) {  // bounded: 30 s
-    auto s = ReadState(run);
-    if (s.ok() && s->is_object()) st = *s;
-    if (st.value("phase", "") == "running" || st.value("phase", "") == "failed") break;
-    std::this_thread::sleep_for(50ms);
-  }
+  nlohmann::json st = WaitForPhase(run, 600);  // bounded: 30 s
   ASSERT_EQ(st.value("phase", ""), "running") << (*up)->Stderr() << st.dump(2);
   EXPECT_EQ(st["tls"], true);
   const std::string auth = std::filesystem::absolute(run + "/auth").string();
@@ -160,13 +127,11 @@ TEST(UpTls, SegmentAndConsoleRunOverHttpsAndMqtts) {
             200);
 
   // MQTT over TLS: the segment logged in and published its availability; the operator reads it.
-  std::string pw =
-      Slurp(std::filesystem::absolute(run + "/config/mqtt-auth").string() + "/operator.password");
-  while (!pw.empty() && pw.back() == '\n') pw.pop_back();
+  const std::string pw = SlurpLine(std::filesystem::absolute(run + "/config/mqtt-auth").string() +
+                                   "/operator.password");
   const std::string broker = "127.0.0.1:" + std::to_string(Unit(st, "mqtt")["port"].get<int>());
   EXPECT_EQ(Unit(st, "mqtt")["url"], "mqtts://" + broker);
-  std::mutex mu;
-  std::map<std::string, std::string> seen;
+  Inbox inbox;
   auto reader = mqtt::MqttClient::Create({.uri = "mqtts://" + broker,
                                           .client_id = "tls-operator",
                                           .username = "operator",
@@ -175,25 +140,10 @@ TEST(UpTls, SegmentAndConsoleRunOverHttpsAndMqtts) {
                                           .reconnect_max_s = 1,
                                           .op_timeout = 2000ms});
   ASSERT_TRUE(reader.ok()) << reader.status();
-  ASSERT_TRUE((*reader)
-                  ->Subscribe("strata/node/+/availability", 1,
-                              [&](const mqtt::Message& m) {
-                                std::lock_guard lock(mu);
-                                seen[m.topic] = m.payload;
-                              })
-                  .ok());
+  ASSERT_TRUE((*reader)->Subscribe("strata/node/+/availability", 1, inbox.Handler()).ok());
   ASSERT_TRUE((*reader)->Connect(5000ms).ok());
-  for (int i = 0; i < 500; ++i) {  // bounded: 5 s
-    {
-      std::lock_guard lock(mu);
-      if (!seen.empty()) break;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  {
-    std::lock_guard lock(mu);
-    EXPECT_EQ(seen["strata/node/shop-1/availability"], "online");
-  }
+  inbox.WaitFor(1, 500);  // bounded: 5 s
+  EXPECT_EQ(inbox.Get("strata/node/shop-1/availability"), "online");
   (*reader)->Disconnect();
   auto plain = mqtt::MqttClient::Create({.uri = "tcp://" + broker,
                                          .client_id = "tls-plain",
@@ -209,34 +159,18 @@ TEST(UpTls, SegmentAndConsoleRunOverHttpsAndMqtts) {
   for (const char* f : {"ca.key", "segment-1.key", "console.key", "mqtt.key"})
     for (const std::string& l : KeyLines(tls + "/" + f)) secrets.push_back(l);
   EXPECT_GE(secrets.size(), 4u);
-  std::string all = (*up)->Stderr();
-  for (const auto& u : st["units"]) {
-    std::string cmdline = Slurp("/proc/" + std::to_string(u["pid"].get<int>()) + "/cmdline");
-    EXPECT_FALSE(cmdline.empty()) << u["name"];
-    all += cmdline + Slurp(u["log"].get<std::string>());
-  }
+  const std::string all = (*up)->Stderr() + ChildArgvAndLogs(st);
   for (const std::string& s : secrets) EXPECT_EQ(all.find(s), std::string::npos);
 
-  auto down = testing::Run({kStrata, "down", "--run-dir", run});
-  ASSERT_TRUE(down.ok());
-  EXPECT_EQ(down->exit_code, 0) << down->err;
-  auto code = (*up)->Wait(20s);
-  ASSERT_TRUE(code.ok());
-  EXPECT_EQ(*code, 0);
+  ASSERT_NO_FATAL_FAILURE(DownAndWait(kStrata, run, **up, 20s));
 
   // A second run in the same dir reuses the CA and the certificates.
   const std::string ca_before = Slurp(ca), seg_before = Slurp(tls + "/segment-1.pem");
   std::filesystem::remove(StateFilePath(run));
-  st = nlohmann::json::object();
   auto again =
       testing::Subprocess::Start({kStrata, "up", dir.File("t.yaml"), "--run-dir", run, "-q"});
   ASSERT_TRUE(again.ok());
-  for (int i = 0; i < 600; ++i) {  // bounded: 30 s
-    auto s = ReadState(run);
-    if (s.ok() && s->is_object()) st = *s;
-    if (st.value("phase", "") == "running" || st.value("phase", "") == "failed") break;
-    std::this_thread::sleep_for(50ms);
-  }
+  st = WaitForPhase(run, 600);  // bounded: 30 s
   EXPECT_EQ(st.value("phase", ""), "running") << (*again)->Stderr();
   EXPECT_EQ(Slurp(ca), ca_before);
   EXPECT_EQ(Slurp(tls + "/segment-1.pem"), seg_before);
