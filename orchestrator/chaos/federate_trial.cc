@@ -3,12 +3,11 @@
 // timeout 3 s, on a fixed loopback port) and two real strata-federate edges (points_csv, their own
 // random clustered customers) run rounds; the cloud is SIGKILLed once its completed_rounds reaches
 // a random 0..3 (plus 0–60 ms, so the kill lands mid-round) and restarted on the same port.
-// The coordinator keeps NO durable state (rounds and model live in memory), so the trial measures
-// what a kill costs rather than checking a database: rounds completed before the kill (all lost —
-// the restarted cloud starts again at round 0, model v0), round attempts that failed after the
-// restart (an edge that already answered the same (round, attempt) before the kill waits for the
-// retry), and kill → done time. Checks: the restarted federation completes every round (state
-// done, model version rounds + 1, monotonic in its history), no round id completed twice and no
+// The coordinator persists model, last round id and DP accountant in its data dir after every
+// round, so the restarted cloud resumes where it was (model version after restart >= before the
+// kill) and only the in-flight round is redone; the trial also records round attempts that failed
+// after the restart and kill → done time. Checks: the restarted federation completes every round
+// (state done, model version rounds + 1, monotonic in its history), no round id completed twice and no
 // node counted twice in one round's participants, both edges exit 0 — bounded 60 s.
 #include <signal.h>
 
@@ -50,7 +49,8 @@ Result<std::unique_ptr<testing::Subprocess>> StartCloud(const ChaosOptions& o,
   STRATA_ASSIGN_OR_RETURN(
       auto p, testing::Subprocess::Start({o.bin_dir + "/strata-federate", "--config",
                                           dir + "/cloud.yaml", "--port", std::to_string(port),
-                                          "--port-file", dir + "/cloud.port"}));
+                                          "--port-file", dir + "/cloud.port", "--data-dir",
+                                          dir + "/cloud-data"}));
   STRATA_RETURN_IF_ERROR(testing::WaitForPortFile(dir + "/cloud.port", milliseconds(20000))
                              .status()
                              .WithContext("strata-federate cloud did not start: " + p->Stderr()));
@@ -67,7 +67,7 @@ FaultTrial RunFederateTrial(int trial, const ChaosOptions& o) {
   t.trial_seed = TrialSeed(o.seed, "federate", trial);
   t.variant = "sigkill";
   t.note =
-      "cloud coordinator: no durable state (rounds and model in memory); 2 edges, "
+      "cloud coordinator: durable state (model, round id, DP accountant) in its data dir; 2 edges, "
       "4 rounds + k-FED, round_timeout 3 s";
   Rng rng(t.trial_seed);
   const int kill_after_rounds = static_cast<int>(rng.UniformInt(0, kRounds - 1));
@@ -193,6 +193,8 @@ FaultTrial RunFederateTrial(int trial, const ChaosOptions& o) {
   if (final_version != kRounds + 1)
     t.failures.push_back("final model version " + std::to_string(final_version) + ", want " +
                          std::to_string(kRounds + 1));
+  if (after_restart.value("model_version", int64_t{-1}) < before.value("model_version", int64_t{0}))
+    t.failures.push_back("the restart lost completed rounds (model version went back)");
   if (dup_rounds > 0) t.failures.push_back("a round id completed twice");
   if (dup_participants > 0) t.failures.push_back("a node counted twice in one round");
   if (non_monotonic > 0) t.failures.push_back("model version not monotonic in the round log");

@@ -91,6 +91,7 @@ Result<std::unique_ptr<AggregatorService>> AggregatorService::Create(const Aggre
   s->agg_cfg_ = cfg;
   STRATA_ASSIGN_OR_RETURN(fed::RoundAggregator agg, fed::RoundAggregator::Create(cfg, zero, s->clock_));
   s->agg_.emplace(std::move(agg));
+  if (o.role == "cloud" && !o.data_dir.empty()) STRATA_RETURN_IF_ERROR(s->LoadState());
   if (o.role == "fog") {
     STRATA_ASSIGN_OR_RETURN(s->parent_, UpstreamClient::Create({.base_url = o.parent_url,
                                                                 .node_id = o.id,
@@ -244,6 +245,7 @@ void AggregatorService::CloseKFed() {
     state_ = rec.outcome == "failed" ? "failed" : "idle";
     spdlog::warn("federate {}: k-FED round: {}", opt_.id, m.status().message());
   }
+  if (rec.outcome == "completed") SaveOrFail();
   Emit(rec);
 }
 
@@ -334,6 +336,7 @@ void AggregatorService::CloseLloyd() {
   if (acct_) rec.epsilon_total = acct_->TotalEpsilon();
   rec.model_version = model_ ? model_->version : 0;
   if (rec.outcome == "completed") rec.model = model_;
+  if (opt_.role == "cloud") SaveOrFail();
   Emit(rec);
 }
 

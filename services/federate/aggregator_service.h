@@ -93,6 +93,12 @@ class AggregatorService {
   // Closes the open FedLloyd round (both roles) and records/publishes the outcome.
   void CloseLloyd();
   Status Transform(federated::SufficientStats& s, RoundRecord& rec);
+  // Cloud durable state (aggregator_state.cc): written atomically + fsynced after every closed
+  // round; loaded by Create (corrupt file → DataLoss, never a silent reset of the DP budget).
+  std::string StatePath() const;
+  Status SaveState();
+  Status LoadState();
+  void SaveOrFail();
   // Fog (aggregator_fog.cc).
   void FogTick();
   void FogJoin(const RoundView& parent);

@@ -81,6 +81,7 @@ Status ParseNodes(const ConfigNode& f, std::vector<NodeEntry>* nodes) {
 Status ParseConfig(const ConfigNode& root, const ServiceArgs& args, Options* out) {
   STRATA_RETURN_IF_ERROR(root.CheckKeys({"server", "federate", "mqtt"}));
   STRATA_RETURN_IF_ERROR(ParseServerConfig(root, args, &out->server));
+  out->aggregator.data_dir = args.data_dir;
   STRATA_ASSIGN_OR_RETURN(ConfigNode f, root.Child("federate"));
   STRATA_RETURN_IF_ERROR(f.CheckKeys(
       {"role", "id", "group", "nodes", "k", "d", "init", "kfed_local_k", "init_range", "seed",

@@ -57,6 +57,9 @@ struct AggregatorOptions {
   // int8); a fog encodes its forwarded sum as its parent announces, with error feedback if set.
   std::string update_encoding = "f64";
   bool error_feedback = false;
+  // Cloud: durable state (model, last round id, DP accountant) lives in
+  // <data_dir>/federate-<id>.state.json; empty = in memory only (tests).
+  std::string data_dir;
 };
 
 struct EdgeOptions {

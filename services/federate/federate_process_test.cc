@@ -36,7 +36,8 @@ TEST(FederateProcessTest, CloudAndEdgeProcessesInstallTheModelInStrataSegment) {
          "  poll_interval: 20ms\n  nodes:\n    - {id: edge-0, token: \"" << tok0 << "\"}\n"
          "    - {id: edge-1, token: \"" << tok1 << "\"}\n";
   auto cloud = testing::Subprocess::Start({Bin("strata-federate"), "--config", dir.File("cloud.yaml"),
-                                           "--port", "0", "--port-file", dir.File("cloud.port")});
+                                           "--port", "0", "--port-file", dir.File("cloud.port"),
+                                           "--data-dir", dir.File("cloud-data")});
   ASSERT_TRUE(cloud.ok());
   auto cport = testing::WaitForPortFile(dir.File("cloud.port"), Ms(10000));
   ASSERT_TRUE(cport.ok()) << (*cloud)->Stderr();

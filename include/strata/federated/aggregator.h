@@ -94,6 +94,8 @@ class RoundAggregator {
   bool round_open() const { return open_; }
   const RoundInfo& current() const { return current_; }
   const GlobalModel& model() const { return model_; }
+  // Cloud restart from durable state: the next StartRound opens round `last_round_id + 1`.
+  void ResumeAfter(uint64_t last_round_id) { next_round_id_ = last_round_id + 1; }
 
  private:
   RoundAggregator(AggregatorConfig config, GlobalModel initial, Clock* clock);

@@ -95,6 +95,15 @@ class ZcdpAccountant {
   double EpsilonForRound(size_t i) const { return ZcdpToEpsilon(rho_.at(i), config_.delta); }
   double TotalEpsilon() const { return ZcdpToEpsilon(total_rho_, config_.delta); }
   bool over_budget() const { return TotalEpsilon() > config_.epsilon_budget; }
+  // Per-round ρ values, in spend order (persist these; Restore reproduces the state exactly).
+  const std::vector<double>& rho_per_round() const { return rho_; }
+  // Replaces the recorded rounds (a restart resuming durable state); sums in the same order as
+  // Spend, so TotalEpsilon / over_budget / CanSpend match the pre-restart accountant bit for bit.
+  void Restore(const std::vector<double>& rhos) {
+    rho_ = rhos;
+    total_rho_ = 0;
+    for (double r : rho_) total_rho_ += r;
+  }
 
  private:
   BudgetConfig config_;
