@@ -262,7 +262,7 @@ struct GuardFront::Impl {
   static constexpr int kAnsweredKeepAlive = 2;
   static constexpr size_t kMaxDiscard = 64u << 10;
 
-  // 0: waits for bytes; 1: dispatched or rejected; kAnsweredKeepAlive: 429 sent, still waiting.
+  // 0: waits for bytes; 1: dispatched or rejected; kAnsweredKeepAlive: 429/503 sent, still waiting.
   int CheckOneHead(int fd, Conn& c) {
     size_t eol = c.buf.find("\r\n");
     if (eol == std::string::npos ? c.buf.size() > lim.max_request_line : eol > lim.max_request_line) {
@@ -288,21 +288,25 @@ struct GuardFront::Impl {
     if (lim.admit) {
       HeadFacts h = ParseHead(std::string_view(c.buf).substr(0, end + 4));
       if (long retry = lim.admit(h, c.peer); retry > 0)
-        return AnswerLimited(fd, c, h, end + 4, retry);
+        return AnswerFromFront(fd, c, h, end + 4, 429,
+                               "rate limit exceeded for this client; retry later", retry,
+                               "rate_limited_unread");
     }
-    Dispatch(fd, c);
-    return 1;
+    return Dispatch(fd, c, end + 4);
   }
 
-  // 429 from the poller for a head over its client's rate. Keeps the connection (the next
-  // pipelined head is then checked in order) unless the request closes it, carries a body the
-  // poller cannot skip cheaply (chunked, > kMaxDiscard) or the peer does not read its answers.
-  int AnswerLimited(int fd, Conn& c, const HeadFacts& h, size_t head_len, long retry) {
-    Response r = Problem(429, "rate limit exceeded for this client; retry later", h.path);
+  // 429 (rate limit) or 503 (queue full) from the poller, without a worker. Keeps the connection
+  // (the next pipelined head is then checked in order) unless the request closes it, carries a
+  // body the poller cannot skip cheaply (chunked, > kMaxDiscard), reaches the keep-alive cap, or
+  // the peer does not read its answers (counted as rejected{reason=unread_reason}).
+  int AnswerFromFront(int fd, Conn& c, const HeadFacts& h, size_t head_len, int status,
+                      const std::string& detail, long retry, const char* unread_reason) {
+    Response r = Problem(status, detail, h.path);
     bool keep = h.keep_alive && h.body_known && h.content_length <= kMaxDiscard &&
                 c.served + 1 < lim.keep_alive_max_requests;
     std::string out =
-        "HTTP/1.1 429 " + std::string(StatusTitle(429)) + "\r\nContent-Type: " + r.content_type +
+        "HTTP/1.1 " + std::to_string(status) + " " + std::string(StatusTitle(status)) +
+        "\r\nContent-Type: " + r.content_type +
         "\r\nContent-Length: " + std::to_string(r.body.size()) +
         "\r\nRetry-After: " + std::to_string(retry) +
         (keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n") +
@@ -313,7 +317,7 @@ struct GuardFront::Impl {
     else if (c.handshaken)
       sent = SSL_write(c.ssl, out.data(), static_cast<int>(out.size()));
     if (sent != static_cast<ssize_t>(out.size())) {  // peer not reading: no output buffering here
-      Rejected("rate_limited_unread").Inc();
+      Rejected(unread_reason).Inc();
       ::shutdown(fd, SHUT_RDWR);
       CloseNow(fd);
       return 1;
@@ -339,18 +343,24 @@ struct GuardFront::Impl {
     return kAnsweredKeepAlive;
   }
 
-  void Dispatch(int fd, Conn& c) {
+  // Hands the head (and any bytes after it) to a worker: 1. Queue full: 503 + Retry-After from
+  // the front, keeping the connection as for 429 (AnswerFromFront's return value).
+  int Dispatch(int fd, Conn& c, size_t head_len) {
     ::epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
     c.phase = Phase::kBusy;
     int served = c.served;
-    std::string buf = c.buf;  // kept in c.buf until the worker takes it, for Reject's path
+    std::string buf = c.buf;
     if (pool.TryEnqueue([this, fd, ssl = c.ssl, buf = std::move(buf), served]() mutable {
           Serve(fd, ssl, std::move(buf), served);
         })) {
       c.buf.clear();
-      return;
+      return 1;
     }
-    Reject(fd, c, 503, "server is overloaded; retry later");
+    c.phase = Phase::kWaiting;
+    Watch(fd);
+    HeadFacts h = ParseHead(std::string_view(c.buf).substr(0, head_len));
+    return AnswerFromFront(fd, c, h, head_len, 503, "server is overloaded; retry later", 1,
+                           "overloaded_unread");
   }
 
   // Worker: serve one request, then give the connection back to the poller.

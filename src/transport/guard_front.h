@@ -2,7 +2,8 @@
 // every connection between requests: connection cap, TLS handshake, request-head reading with
 // deadline and size limits, idle keep-alives, the per-IP rate limit (GuardLimits::admit → 429);
 // complete heads go to a bounded worker pool that calls `serve` (httplib's process_request) on a
-// GuardStream. Internal to strata_transport.
+// GuardStream; when its queue is full the front answers 503 + Retry-After itself and keeps the
+// connection under the same rules as the 429 (see `admit`). Internal to strata_transport.
 #pragma once
 
 #include <httplib.h>

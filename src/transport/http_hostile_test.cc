@@ -233,6 +233,91 @@ TEST(HostileClientTest, ConnectionCapAnswers503AndEvictsIdleFirst) {
   ExpectLive(*s);
 }
 
+// Queue full (1 worker busy, no queue): the front answers 503 + Retry-After and keeps the
+// connection like its 429 (a second request on the SAME connection is served once the worker is
+// free; a small body is skipped); Connection: close or a body too big to skip still closes.
+TEST(HostileClientTest, QueueFull503KeepsTheConnectionUnlessTheRequestCloses) {
+  std::atomic<bool> release{false};
+  ServerConfig cfg = SmallConfig("t_queue503");
+  cfg.workers = 1;
+  cfg.max_queue = 0;
+  auto s = Start(cfg, &release);
+  const std::string hold = "GET /api/v1/hold HTTP/1.1\r\nHost: t\r\n\r\n";
+  Raw holder(s->port());
+  ASSERT_TRUE(holder.Send(hold));
+  // Probes on a keep-alive connection until the held request occupies the only worker: the
+  // probe gets 503 and the holder no answer (a holder that lost the race for the worker resends).
+  auto wait_busy = [&](Raw& probe) {
+    std::string r;
+    for (int i = 0; i < 100; ++i) {  // bounded: the hold reaches the worker within milliseconds
+      if (!probe.Send(kGet)) return std::string("send failed");
+      r = probe.ReadResponse();
+      std::string h = holder.ReadResponse(StatusOf(r) == 503 ? 200ms : 1ms);
+      if (StatusOf(r) == 503 && h.empty()) return r;
+      if (StatusOf(h) == 503 && !holder.Send(hold)) return std::string("resend failed");
+      std::this_thread::sleep_for(10ms);
+    }
+    return r;
+  };
+  Raw a(s->port());
+  std::string resp = wait_busy(a);
+  ASSERT_EQ(StatusOf(resp), 503) << resp;
+  EXPECT_NE(resp.find("Retry-After: 1\r\n"), std::string::npos) << resp;
+  EXPECT_NE(resp.find("Connection: keep-alive\r\n"), std::string::npos) << resp;
+  EXPECT_NE(resp.find("overloaded"), std::string::npos) << resp;
+  // Same connection, a small body (dropped by the front) followed by a pipelined GET: both 503,
+  // in order, and the connection still open.
+  ASSERT_TRUE(a.Send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 9\r\n\r\n{\"x\": 1}\n" + std::string(kGet)));
+  resp = a.ReadResponse();
+  EXPECT_EQ(StatusOf(resp), 503) << resp;
+  EXPECT_NE(resp.find("/api/v1/echo"), std::string::npos) << resp;
+  resp = a.ReadResponse();
+  EXPECT_EQ(StatusOf(resp), 503) << resp;
+  EXPECT_NE(resp.find("/api/v1/ping"), std::string::npos) << resp;
+  // The worker frees: the next request on the SAME connection is served.
+  release = true;
+  ASSERT_EQ(StatusOf(holder.ReadResponse()), 200);
+  for (int i = 0; i < 50; ++i) {  // bounded: the worker is back within milliseconds
+    ASSERT_TRUE(a.Send(kGet));
+    resp = a.ReadResponse();
+    if (StatusOf(resp) == 200) break;
+    ASSERT_EQ(StatusOf(resp), 503) << resp;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(StatusOf(resp), 200) << resp;
+  EXPECT_NE(resp.find("pong"), std::string::npos) << resp;
+  // Busy again: a 503 to "Connection: close" or to a body over 64 KiB closes the connection.
+  release = false;
+  ASSERT_TRUE(holder.Send(hold));
+  Raw b(s->port());
+  resp = wait_busy(b);
+  ASSERT_EQ(StatusOf(resp), 503) << resp;
+  ASSERT_TRUE(b.Send("GET /api/v1/ping HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  resp = b.ReadResponse();
+  EXPECT_EQ(StatusOf(resp), 503) << resp;
+  EXPECT_NE(resp.find("Retry-After: 1\r\n"), std::string::npos) << resp;
+  EXPECT_NE(resp.find("Connection: close\r\n"), std::string::npos) << resp;
+  EXPECT_TRUE(b.ClosedWithin(2000ms));
+  Raw big(s->port());
+  ASSERT_TRUE(big.Send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 100000\r\n\r\n"));
+  resp = big.ReadResponse();
+  EXPECT_EQ(StatusOf(resp), 503) << resp;
+  EXPECT_NE(resp.find("Connection: close\r\n"), std::string::npos) << resp;
+  EXPECT_TRUE(big.ClosedWithin(2000ms));
+  release = true;
+  EXPECT_EQ(StatusOf(holder.ReadResponse()), 200);
+  Raw c(s->port());  // still serving (retried: the only worker may still be winding down)
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(c.Send(kGet));
+    resp = c.ReadResponse();
+    if (StatusOf(resp) == 200) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(StatusOf(resp), 200) << resp;
+}
+
 struct BadRequest {
   std::string name;
   std::string request;
