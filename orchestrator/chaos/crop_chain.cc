@@ -101,9 +101,9 @@ void CropChain::JoinSender() {
   if (sender_.joinable()) sender_.join();
 }
 
-std::map<int64_t, int64_t> CropChain::AlertsPerTrack() const {
+std::map<int64_t, int64_t> ChaosAlertsPerTrack(const std::string& notify_db) {
   std::map<int64_t, int64_t> out;
-  auto db = store::Database::Open(notify_db_, {.create = false, .read_only = true});
+  auto db = store::Database::Open(notify_db, {.create = false, .read_only = true});
   if (!db.ok()) return out;
   auto st = (*db)->Prepare(
       "SELECT track_id, COUNT(*) FROM alerts WHERE camera = 'chaos' GROUP BY track_id");
@@ -127,7 +127,7 @@ std::optional<CropChain::Clock::time_point> CropChain::WaitDelivered(int upto,
         if (state_[i] == 1) acked.push_back(static_cast<int>(i) + 1);
     }
     const auto now = Clock::now();
-    auto alerts = AlertsPerTrack();
+    auto alerts = ChaosAlertsPerTrack(notify_db_);
     bool all = true;
     for (int i : acked) all = all && alerts.count(i);
     if (all) return now;
@@ -148,7 +148,7 @@ CropChain::Tally CropChain::Finish() {
   proxy_->Stop();
   if (!notify_->Stop() && t.stop_error.empty())
     t.stop_error = "strata-notify did not stop on SIGTERM in 10 s";
-  auto alerts = AlertsPerTrack();
+  auto alerts = ChaosAlertsPerTrack(notify_db_);
   std::lock_guard lock(mu_);
   t.crops = static_cast<int64_t>(state_.size());
   for (size_t i = 0; i < state_.size(); ++i) {

@@ -28,6 +28,10 @@
 
 namespace strata::chaos {
 
+// track_id → number of alerts of camera "chaos" in a notify.db (read-only); empty when the file
+// cannot be read yet. Every crop chain trial counts its deliveries with it.
+std::map<int64_t, int64_t> ChaosAlertsPerTrack(const std::string& notify_db);
+
 class CropChain {
  public:
   using Clock = std::chrono::steady_clock;
@@ -62,7 +66,6 @@ class CropChain {
  private:
   CropChain() = default;
   void SendLoop(int n, std::chrono::milliseconds pace);
-  std::map<int64_t, int64_t> AlertsPerTrack() const;
 
   std::string dir_, notify_db_, jpeg_;
   std::unique_ptr<RunningService> notify_, identify_;

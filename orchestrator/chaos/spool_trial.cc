@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "chaos.h"
+#include "crop_chain.h"
 #include "kill_classes.h"
 #include "link_proxy.h"
 #include "strata/core/rng.h"
@@ -67,20 +68,6 @@ int64_t QueryInt(const std::string& file, const std::string& sql, bool* integrit
   return row.ok() && *row ? st->ColumnInt(0) : -1;
 }
 
-std::map<int64_t, int64_t> AlertsPerTrack(const std::string& notify_db) {
-  std::map<int64_t, int64_t> out;
-  auto db = store::Database::Open(notify_db, {.create = false, .read_only = true});
-  if (!db.ok()) return out;
-  auto st = (*db)->Prepare(
-      "SELECT track_id, COUNT(*) FROM alerts WHERE camera = 'chaos' GROUP BY track_id");
-  if (!st.ok()) return out;
-  while (true) {
-    auto row = st->Step();
-    if (!row.ok() || !*row) break;
-    out[st->ColumnInt(0)] = st->ColumnInt(1);
-  }
-  return out;
-}
 
 // The crop sender: posts crops 1..n to whatever identify URL is current, waiting (bounded) while
 // identify is down. state[i-1]: 1 acked, 2 rejected, 3 no answer.
@@ -228,7 +215,7 @@ FaultTrial RunSpoolTrial(int trial, const ChaosOptions& o) {
   }
   double delivered_ms = -1;
   for (int w = 0; w < 1200 && t.error.empty(); ++w) {  // <= 30 s
-    auto alerts = AlertsPerTrack(notify_db);
+    auto alerts = ChaosAlertsPerTrack(notify_db);
     bool all = true;
     for (int i : acked) all = all && alerts.count(i);
     if (all && QueryInt(spool_db, "SELECT COUNT(*) FROM queue") == 0) {
@@ -243,7 +230,7 @@ FaultTrial RunSpoolTrial(int trial, const ChaosOptions& o) {
   const int64_t spool_left = QueryInt(spool_db, "SELECT COUNT(*) FROM queue", &final_integrity);
   const bool notify_clean = (*notify)->Stop();
   (*proxy)->Stop();
-  auto alerts = AlertsPerTrack(notify_db);
+  auto alerts = ChaosAlertsPerTrack(notify_db);
   const int64_t notify_messages = QueryInt(notify_db, "SELECT COUNT(*) FROM messages");
 
   int64_t lost = 0, duplicates = 0, unacked_delivered = 0;

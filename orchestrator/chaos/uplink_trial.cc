@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "chaos.h"
+#include "crop_chain.h"
 #include "kill_classes.h"
 #include "strata/core/rng.h"
 #include "strata/store/sqlite.h"
@@ -34,20 +35,6 @@ using std::chrono::milliseconds;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-std::map<int64_t, int64_t> Alerts(const std::string& notify_db) {
-  std::map<int64_t, int64_t> out;
-  auto db = store::Database::Open(notify_db, {.create = false, .read_only = true});
-  if (!db.ok()) return out;
-  auto st = (*db)->Prepare(
-      "SELECT track_id, COUNT(*) FROM alerts WHERE camera = 'chaos' GROUP BY track_id");
-  if (!st.ok()) return out;
-  while (true) {
-    auto row = st->Step();
-    if (!row.ok() || !*row) break;
-    out[st->ColumnInt(0)] = st->ColumnInt(1);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -126,7 +113,7 @@ FaultTrial RunUplinkTrial(int trial, const ChaosOptions& o) {
   }
   double last_ms = -1;
   for (int w = 0; w < 1200; ++w) {  // <= 30 s
-    auto alerts = Alerts(notify_db);
+    auto alerts = ChaosAlertsPerTrack(notify_db);
     if (static_cast<int>(alerts.size()) >= crops) {
       last_ms = Ms(Clock::now() - *heal_at);
       break;
@@ -141,7 +128,7 @@ FaultTrial RunUplinkTrial(int trial, const ChaosOptions& o) {
   const bool identify_clean = (*identify)->Stop();
   (*proxy)->Stop();
   const bool notify_clean = (*notify)->Stop();
-  auto alerts = Alerts(notify_db);
+  auto alerts = ChaosAlertsPerTrack(notify_db);
   int64_t lost = 0, duplicates = 0;
   std::string lost_ids;
   for (int i = 1; i <= crops; ++i) {
