@@ -114,6 +114,15 @@ TEST(SegmentReceiptsTest, TopicNamesThePublisherAndReceiptsListStoredAndRejected
   ASSERT_EQ(j["rejected"].size(), 1u);
   EXPECT_EQ(j["rejected"][0]["id"], "x-2");
   EXPECT_EQ(j["ts"], 12.5);
+  // Several bad lines, the last without a newline: each is named by its own line's id.
+  const std::string many = Event("y-", 1) + "\n{\"id\":\"y-2\",\"type\":\"bogus\"}\n" +
+                           Event("y-", 3) + "\n{\"id\":\"y-4\",\"ts\":\"soon\"}";
+  codec::EventBatch bad = codec::DecodeEventsNdjson(many, 100);
+  ASSERT_EQ(bad.errors.size(), 2u);
+  auto m = nlohmann::json::parse(segment_service::ReceiptPayloads(many, bad, {}, 1).at(0));
+  ASSERT_EQ(m["rejected"].size(), 2u);
+  EXPECT_EQ(m["rejected"][0]["id"], "y-2");
+  EXPECT_EQ(m["rejected"][1]["id"], "y-4");
   codec::EventBatch none =
       codec::DecodeEventsNdjson("{\"customer_id\":\"c\",\"ts\":1,\"type\":\"view\"}", 10);
   EXPECT_TRUE(segment_service::ReceiptPayloads("", none, {}, 1).empty());  // no ids: no receipt

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "strata/metrics/metrics.h"
 
@@ -23,16 +24,20 @@ bool ValidPublisher(std::string_view p) {
   return true;
 }
 
-// The text of 1-based line `n` of `body` (as DecodeEventsNdjson counts lines).
-std::string_view LineOf(std::string_view body, size_t n) {
-  size_t pos = 0;
-  for (size_t line = 1; pos <= body.size(); ++line) {
-    size_t end = body.find('\n', pos);
-    if (end == std::string_view::npos) end = body.size();
-    if (line == n) return body.substr(pos, end - pos);
-    pos = end + 1;
-  }
-  return {};
+// Start offsets of the lines of `body` (line n, 1-based as DecodeEventsNdjson counts, starts at
+// starts[n - 1]); computed once per message so naming many bad lines stays linear.
+std::vector<size_t> LineStarts(std::string_view body) {
+  std::vector<size_t> starts{0};
+  for (size_t i = 0; i < body.size(); ++i)
+    if (body[i] == '\n') starts.push_back(i + 1);
+  return starts;
+}
+
+std::string_view LineOf(std::string_view body, const std::vector<size_t>& starts, size_t n) {
+  if (n == 0 || n > starts.size()) return {};
+  size_t begin = starts[n - 1];
+  size_t end = n < starts.size() ? starts[n] - 1 : body.size();
+  return body.substr(begin, end - begin);
 }
 
 }  // namespace
@@ -49,8 +54,10 @@ std::vector<std::string> ReceiptPayloads(std::string_view payload, const codec::
   nlohmann::json rejected = nlohmann::json::array();
   for (const auto& [id, reason] : ids.rejected)
     rejected.push_back({{"id", id}, {"reason", reason}});
+  const std::vector<size_t> starts =
+      batch.errors.empty() ? std::vector<size_t>{} : LineStarts(payload);
   for (const auto& err : batch.errors) {  // not even an event: name it if it carries an id
-    auto j = nlohmann::json::parse(LineOf(payload, err.line), nullptr, false);
+    auto j = nlohmann::json::parse(LineOf(payload, starts, err.line), nullptr, false);
     if (j.is_object() && j.contains("id") && j["id"].is_string())
       rejected.push_back({{"id", j["id"].get<std::string>()}, {"reason", err.reason}});
   }
