@@ -101,6 +101,20 @@ void CropChain::JoinSender() {
   if (sender_.joinable()) sender_.join();
 }
 
+void CropChain::AddFailures(const Tally& tally, FaultTrial* t) {
+  if (!tally.crashed.empty()) t->failures.push_back(tally.crashed + " exited during the trial");
+  if (!tally.stop_error.empty()) t->failures.push_back(tally.stop_error);
+  if (tally.lost > 0) {
+    std::string ids;
+    for (const auto& id : tally.lost_ids) ids += (ids.empty() ? "" : ", ") + id;
+    t->failures.push_back(std::to_string(tally.lost) + " acknowledged crop(s) without an alert [" +
+                         ids + "]");
+  }
+  if (tally.duplicates > 0)
+    t->failures.push_back(std::to_string(tally.duplicates) + " crop(s) alerted twice");
+  if (tally.acked == 0) t->failures.push_back("identify acknowledged no crop");
+}
+
 std::map<int64_t, int64_t> ChaosAlertsPerTrack(const std::string& notify_db) {
   std::map<int64_t, int64_t> out;
   auto db = store::Database::Open(notify_db, {.create = false, .read_only = true});

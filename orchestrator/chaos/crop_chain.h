@@ -62,6 +62,9 @@ class CropChain {
   };
   // Stops the sender, identify (SIGTERM) and notify, then counts from notify.db.
   Tally Finish();
+  // The failures every crop chain trial shares: a service crashed or did not stop, acknowledged
+  // crops without an alert (listed), crops alerted twice, nothing acknowledged at all.
+  static void AddFailures(const Tally& tally, FaultTrial* t);
 
  private:
   CropChain() = default;

@@ -82,18 +82,8 @@ FaultTrial RunLinkTrial(int trial, const ChaosOptions& o) {
               {"half_opened", half_opened}};
   t.times_ms = {
       {"drain_ms", done ? std::chrono::duration<double, std::milli>(*done - sent_at).count() : -1}};
-  if (!tally.crashed.empty()) t.failures.push_back(tally.crashed + " exited during the trial");
-  if (!tally.stop_error.empty()) t.failures.push_back(tally.stop_error);
-  if (tally.lost > 0) {
-    std::string ids;
-    for (const auto& id : tally.lost_ids) ids += (ids.empty() ? "" : ", ") + id;
-    t.failures.push_back(std::to_string(tally.lost) + " acknowledged crop(s) without an alert [" +
-                         ids + "]");
-  }
-  if (tally.duplicates > 0)
-    t.failures.push_back(std::to_string(tally.duplicates) + " crop(s) alerted twice");
+  CropChain::AddFailures(tally, &t);
   if (!done) t.failures.push_back("not every acked crop alerted within 60 s");
-  if (tally.acked == 0) t.failures.push_back("identify acknowledged no crop");
   std::error_code ec;
   if (t.ok() && !o.keep_dirs) std::filesystem::remove_all(dir, ec);
   return t;

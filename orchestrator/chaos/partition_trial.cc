@@ -74,18 +74,8 @@ FaultTrial RunPartitionTrial(int trial, const ChaosOptions& o) {
   t.times_ms = {{"partition_ms", partition_ms},
                 {"heal_to_backlog_ms", backlog ? Ms(*backlog - heal_at) : -1},
                 {"heal_to_last_ms", last ? Ms(*last - heal_at) : -1}};
-  if (!tally.crashed.empty()) t.failures.push_back(tally.crashed + " exited during the trial");
-  if (!tally.stop_error.empty()) t.failures.push_back(tally.stop_error);
-  if (tally.lost > 0) {
-    std::string ids;
-    for (const auto& id : tally.lost_ids) ids += (ids.empty() ? "" : ", ") + id;
-    t.failures.push_back(std::to_string(tally.lost) + " acknowledged crop(s) without an alert [" +
-                         ids + "]");
-  }
-  if (tally.duplicates > 0)
-    t.failures.push_back(std::to_string(tally.duplicates) + " crop(s) alerted twice");
+  CropChain::AddFailures(tally, &t);
   if (!backlog) t.failures.push_back("backlog not delivered within 30 s of the heal");
-  if (tally.acked == 0) t.failures.push_back("identify acknowledged no crop");
   std::error_code ec;
   if (t.ok() && !o.keep_dirs) std::filesystem::remove_all(dir, ec);
   return t;
