@@ -111,11 +111,11 @@ TEST(MqttAcl, RealMosquittoEnforcesCredentialsAndAcls) {
                       std::lock_guard lock(inbox.mu);
                       inbox.topics.push_back(m.topic);
                     }).ok());
-  ASSERT_TRUE(reader->Connect(std::chrono::seconds(5)).ok());
+  ASSERT_TRUE(reader->Connect(std::chrono::seconds(15)).ok());
   auto identify = client("identify", password("identify"), "acl-identify");
   auto notify = client("notify", password("notify"), "acl-notify");
-  ASSERT_TRUE(identify->Connect(std::chrono::seconds(5)).ok());
-  ASSERT_TRUE(notify->Connect(std::chrono::seconds(5)).ok());
+  ASSERT_TRUE(identify->Connect(std::chrono::seconds(15)).ok());
+  ASSERT_TRUE(notify->Connect(std::chrono::seconds(15)).ok());
 
   // Forbidden publishes first, allowed ones last. Each QoS 1 publish returns after the PUBACK,
   // i.e. after the broker routed (or dropped) it, so once the last allowed message arrives at

@@ -225,7 +225,12 @@ Status MqttClient::Connect(std::chrono::milliseconds deadline) {
   while (true) {
     try {
       auto tok = impl_->client->connect(impl_->options);
-      if (tok->wait_for(impl_->config.op_timeout)) {
+      // Wait for this attempt up to the whole remaining deadline (at least op_timeout): paho
+      // fails it itself after connect_timeout, but a CONNACK it has not picked up yet (its
+      // receive thread polls about once a second) must not be abandoned and retried.
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      if (tok->wait_for(std::max(impl_->config.op_timeout, left))) {
         // The connected() callback may run after the token completes; callers may publish now.
         impl_->is_up = true;
         return Status::Ok();

@@ -81,7 +81,7 @@ TEST(HelloProcessTest, BadConfigExitsWithOneReadableLine) {
                         ":2: unknown key 'server.prot' (known keys: host, port, max_body_bytes, "
                         "read_timeout, write_timeout, keep_alive_timeout, workers, max_queue, "
                         "max_connections, header_timeout, body_timeout, max_header_bytes, "
-                        "max_header_count, auth, tls)\n");
+                        "max_header_count, auth, tls, rate_limit)\n");
   auto missing = testing::Run({kHello, "--config", dir.File("nope.yaml")});
   EXPECT_EQ(missing->exit_code, 2);
   EXPECT_EQ(std::count(missing->err.begin(), missing->err.end(), '\n'), 1) << missing->err;
